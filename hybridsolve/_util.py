@@ -1,0 +1,117 @@
+"""Small shared helpers: a pausable stopwatch, progress bars, argument checks."""
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import sys
+import time
+from contextlib import contextmanager
+
+__all__ = ["Stopwatch", "progress_bar", "check_options", "require_positive", "require_range"]
+
+
+class Stopwatch:
+    """Wall-clock time of solver work, with :meth:`paused` blocks (monitoring) left out.
+
+    >>> sw = Stopwatch().start()
+    >>> with sw.paused():
+    ...     pass
+    >>> sw.elapsed >= 0.0
+    True
+    """
+
+    def __init__(self):
+        self._total = 0.0
+        self._since = None
+
+    def start(self) -> "Stopwatch":
+        if self._since is None:
+            self._since = time.perf_counter()
+        return self
+
+    def stop(self) -> float:
+        if self._since is not None:
+            self._total += time.perf_counter() - self._since
+            self._since = None
+        return self._total
+
+    @property
+    def running(self) -> bool:
+        return self._since is not None
+
+    @property
+    def elapsed(self) -> float:
+        extra = time.perf_counter() - self._since if self._since is not None else 0.0
+        return self._total + extra
+
+    @contextmanager
+    def paused(self):
+        was = self.running
+        self.stop()
+        try:
+            yield
+        finally:
+            if was:
+                self.start()
+
+
+def progress_enabled(progress) -> bool:
+    """``progress=None`` means: show bars when stderr is a terminal and not under CI."""
+    if progress is None:
+        return sys.stderr.isatty() and not os.environ.get("CI")
+    return bool(progress)
+
+
+def progress_bar(total=None, desc: str = "", progress=None, unit: str = "it", **kw):
+    """A tqdm bar (disabled unless :func:`progress_enabled`)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not progress_enabled(progress), leave=False,
+                dynamic_ncols=True, **kw)
+
+
+def check_options(func, options: dict, what: str) -> None:
+    """Raise ValueError naming unknown keyword options and listing the valid ones."""
+    params = inspect.signature(func).parameters
+    valid = sorted(n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} for {what}; valid options: {', '.join(valid)}")
+
+
+def require_positive(name: str, value, allow_none: bool = False, allow_zero: bool = False):
+    if value is None and allow_none:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}; got {value!r}")
+    return v
+
+
+def require_int(name: str, value, minimum: int = 0, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+        raise ValueError(f"{name} must be a whole number; got {value!r}")
+    v = int(value)
+    if v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {v}")
+    return v
+
+
+def require_range(name: str, value, low: float, high: float, closed: bool = False) -> float:
+    """``low < value < high`` (or ``<=`` with ``closed``), else ValueError naming the interval."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+    ok = (low <= v <= high) if closed else (low < v < high)
+    if not (math.isfinite(v) and ok):
+        interval = f"[{low}, {high}]" if closed else f"({low}, {high})"
+        raise ValueError(f"{name}={value!r} is outside {interval}")
+    return v

@@ -1,0 +1,245 @@
+"""Records and histories: what every solver, monitor and probe writes, and what figures read.
+
+A :class:`Record` is one observation: its ``phase`` (``"jacobi"``, ``"dnn"``, ``"epoch"`` …), ``step``
+within that phase, ``time`` (seconds of solver work on the merged timeline, monitoring excluded),
+and ``data``: scalars (floats), small mappings of scalars (``delta_F`` keyed by frequency,
+``e_low`` keyed by δ …) and NumPy arrays (spectra). A :class:`History` is an ordered list of
+records plus a ``meta`` dict; it saves to ``history.npz`` (arrays) + ``history.json`` (the rest).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+__all__ = ["Record", "History", "atomic_write_bytes", "atomic_write_text"]
+
+
+@dataclass
+class Record:
+    """One observation. ``rec["error_inf"]`` reads ``rec.data["error_inf"]``.
+
+    >>> r = Record("jacobi", 10, 0.5, {"error_inf": 1e-2, "delta_F": {3: 0.5}})
+    >>> r["error_inf"], r.delta_F[3]
+    (0.01, 0.5)
+    """
+
+    phase: str
+    step: int
+    time: float
+    data: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str):
+        return self.data[key]
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    @property
+    def delta_F(self) -> dict:
+        return self.data.get("delta_F", {})
+
+    @property
+    def error_inf(self) -> float:
+        return self.data.get("error_inf", math.nan)
+
+    @property
+    def error_l2(self) -> float:
+        return self.data.get("error_l2", math.nan)
+
+
+class History:
+    """Ordered records of one run (possibly several phases) with metadata.
+
+    >>> h = History(meta={"problem": "paper_1d"})
+    >>> h.append(Record("dnn", 0, 0.0, {"error_inf": 1.0}))
+    >>> h.append(Record("jacobi", 0, 2.0, {"error_inf": 0.1}))
+    >>> h.phases, h.column("error_inf").tolist(), len(h.phase("jacobi"))
+    (['dnn', 'jacobi'], [1.0, 0.1], 1)
+    """
+
+    def __init__(self, records: Iterable[Record] | None = None, meta: dict | None = None):
+        self.records: list[Record] = list(records or [])
+        self.meta: dict = dict(meta or {})
+
+    # -- container ----------------------------------------------------------------------------
+    def append(self, record: Record) -> None:
+        self.records.append(record)
+
+    def extend(self, other: "History | Iterable[Record]", time_offset: float = 0.0) -> None:
+        """Append another history's records, shifting their times by ``time_offset``."""
+        for r in other:
+            self.records.append(Record(r.phase, r.step, r.time + time_offset, dict(r.data)))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return History(self.records[i], self.meta)
+        return self.records[i]
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} records, phases={self.phases})"
+
+    @property
+    def last(self) -> Record | None:
+        return self.records[-1] if self.records else None
+
+    @property
+    def phases(self) -> list[str]:
+        seen: list[str] = []
+        for r in self.records:
+            if r.phase not in seen:
+                seen.append(r.phase)
+        return seen
+
+    def phase(self, name: str) -> "History":
+        """The records of one phase (same meta)."""
+        return History([r for r in self.records if r.phase == name], self.meta)
+
+    # -- columns for plotting -----------------------------------------------------------------
+    def steps(self) -> np.ndarray:
+        return np.array([r.step for r in self.records], dtype=np.int64)
+
+    def times(self) -> np.ndarray:
+        return np.array([r.time for r in self.records], dtype=float)
+
+    def column(self, key: str, default=np.nan) -> np.ndarray:
+        """A scalar ``data[key]`` across records (``default`` where absent)."""
+        return np.array([r.data.get(key, default) for r in self.records], dtype=float)
+
+    def keys(self, key: str) -> list:
+        """Sorted keys of a mapping-valued entry (e.g. the frequencies of ``delta_F``) over all records."""
+        ks = set()
+        for r in self.records:
+            v = r.data.get(key)
+            if isinstance(v, dict):
+                ks.update(v.keys())
+        return sorted(ks)
+
+    def series(self, key: str, sub) -> np.ndarray:
+        """``data[key][sub]`` across records, e.g. ``series("delta_F", 24)``."""
+        return np.array([r.data.get(key, {}).get(sub, np.nan) for r in self.records], dtype=float)
+
+    def matrix(self, key: str) -> tuple[list, np.ndarray]:
+        """All sub-keys of a mapping-valued entry as rows: ``(keys, array(len(keys), len(self)))``."""
+        ks = self.keys(key)
+        return ks, np.array([self.series(key, k) for k in ks]).reshape(len(ks), len(self))
+
+    def arrays(self, key: str) -> list:
+        return [r.data.get(key) for r in self.records]
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write ``<path>.npz`` and ``<path>.json`` atomically (``path`` may end in either or neither).
+
+        Returns the json path. ``History.load`` reads either name back.
+        """
+        base = _base(path)
+        arrays: dict[str, np.ndarray] = {}
+        rows = []
+        for i, r in enumerate(self.records):
+            data = {}
+            for k, v in r.data.items():
+                if isinstance(v, np.ndarray) and v.ndim > 0:
+                    name = f"r{i}__{k}"
+                    arrays[name] = v
+                    data[k] = {"__array__": name}
+                else:
+                    data[k] = _to_json(v)
+            rows.append({"phase": r.phase, "step": int(r.step), "time": float(r.time), "data": data})
+        doc = {"format": "hybridsolve.history/1", "meta": _to_json(self.meta), "records": rows}
+        base.parent.mkdir(parents=True, exist_ok=True)
+        npz = base.with_name(base.name + ".npz")
+        with tempfile.NamedTemporaryFile(dir=npz.parent, suffix=".npz.tmp", delete=False) as tmp:
+            np.savez_compressed(tmp, **arrays)
+        os.replace(tmp.name, npz)
+        js = base.with_name(base.name + ".json")
+        atomic_write_text(js, json.dumps(doc, indent=1, allow_nan=True))
+        return js
+
+    @classmethod
+    def load(cls, path) -> "History":
+        base = _base(path)
+        js = base.with_name(base.name + ".json")
+        npz = base.with_name(base.name + ".npz")
+        if not js.exists():
+            raise FileNotFoundError(f"no history at {js}")
+        doc = json.loads(js.read_text())
+        arrays = dict(np.load(npz)) if npz.exists() else {}
+        recs = []
+        for row in doc["records"]:
+            data = {k: _from_json(v, arrays) for k, v in row["data"].items()}
+            recs.append(Record(row["phase"], row["step"], row["time"], data))
+        return cls(recs, _from_json(doc.get("meta", {}), arrays))
+
+
+def _base(path) -> Path:
+    p = Path(path)
+    if p.suffix in (".json", ".npz"):
+        p = p.with_suffix("")
+    return p
+
+
+def _to_json(v: Any):
+    if isinstance(v, dict):
+        # JSON keys are strings; remember numeric keys so they load back as numbers
+        if v and all(isinstance(k, (int, np.integer)) for k in v):
+            return {"__intkeys__": {str(int(k)): _to_json(x) for k, x in v.items()}}
+        if v and all(isinstance(k, (float, np.floating)) for k in v):
+            return {"__floatkeys__": [[float(k), _to_json(x)] for k, x in v.items()]}
+        return {str(k): _to_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_to_json(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
+
+def _from_json(v: Any, arrays: dict):
+    if isinstance(v, dict):
+        if "__array__" in v and len(v) == 1:
+            return arrays[v["__array__"]]
+        if "__intkeys__" in v and len(v) == 1:
+            return {int(k): _from_json(x, arrays) for k, x in v["__intkeys__"].items()}
+        if "__floatkeys__" in v and len(v) == 1:
+            return {float(k): _from_json(x, arrays) for k, x in v["__floatkeys__"]}
+        return {k: _from_json(x, arrays) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_from_json(x, arrays) for x in v]
+    return v
+
+
+def atomic_write_bytes(path, payload: bytes) -> Path:
+    """Write to a temporary file beside ``path`` then rename, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
+        tmp.write(payload)
+    os.replace(tmp.name, path)
+    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))

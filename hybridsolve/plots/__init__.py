@@ -1,0 +1,12 @@
+"""Figures, each drawn from a :class:`~hybridsolve.History` — never by recomputing a run.
+
+Submodules: ``style`` (shared look), ``poisson`` (Figures 1 and 4(a–c), error against time,
+heat maps), ``hybrid`` (Figure 4(d) and the solver comparison), ``probes`` (Figures 2, 3, 5).
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+from .style import METHOD_COLORS, PEAK_CMAP, new_figure, savefig  # noqa: E402
+
+__all__ = ["new_figure", "savefig", "METHOD_COLORS", "PEAK_CMAP"]
