@@ -1,0 +1,77 @@
+"""The command line and the results directory it writes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hybridsolve import History, Record, cases
+from hybridsolve.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_list_and_describe(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["list", "--kinds"]) == 0
+    out = capsys.readouterr().out
+    assert "cases/poisson_2d.toml" in out and "INVALID" not in out
+    assert main(["describe", "poisson_2d", "--smoke"]) == 0
+    assert "n = 32" in capsys.readouterr().out
+
+
+def test_bad_case_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('kind = "poisson"\n[params]\nn = 1.5\n')
+    assert main(["run", str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "key 'n' must be an integer" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written for an invalid case
+
+
+def test_main_job_smoke_writes_results(tmp_path):
+    out = tmp_path / "res"
+    proc = subprocess.run([sys.executable, "-m", "hybridsolve", "run", str(ROOT / "cases/poisson_2d.toml"),
+                           "--out", str(out), "--smoke"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "done"
+    config = tomllib.loads((out / "config.toml").read_text())
+    assert config["params"]["n"] == 32 and config["smoke"] is True
+    for f in ("history.json", "history.npz", "solution.png", "convergence.png"):
+        assert (out / f).stat().st_size > 0
+    h = History.load(out / "history.json")
+    assert set(h.phases) == {"direct", "multigrid", "gauss_seidel", "jacobi"}
+    rows = summary["methods"]
+    assert rows["direct"]["converged"] and rows["multigrid"]["converged"]
+    # Jacobi at 2000 sweeps on n=32 cannot reach rtol 1e-8: it must say so
+    assert rows["jacobi"]["converged"] is False and rows["jacobi"]["reason"] == "maxiter"
+    assert summary["fastest_converged"] in rows
+
+
+@dataclass
+class _Params:
+    records: int = 3
+
+
+@cases.register_kind("_test_interrupted", _Params)
+def _interrupted(p, ctx):
+    h = History()
+    for i in range(p.records):
+        h.append(Record("demo", i, float(i), {"x": float(i)}))
+        ctx.save_history(h)
+    raise KeyboardInterrupt
+
+
+def test_interrupted_run_keeps_records(tmp_path):
+    case = tmp_path / "c.toml"
+    case.write_text('kind = "_test_interrupted"\n[params]\nrecords = 4\n')
+    with pytest.raises(KeyboardInterrupt):
+        cases.run_case(case, out=tmp_path / "o", verbose=False)
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status"] == "failed" and "KeyboardInterrupt" in summary["error"]
+    assert len(History.load(tmp_path / "o" / "history")) == 4
