@@ -161,7 +161,8 @@ class History:
                 else:
                     data[k] = _to_json(v)
             rows.append({"phase": r.phase, "step": int(r.step), "time": float(r.time), "data": data})
-        doc = {"format": "hybridsolve.history/1", "meta": _to_json(self.meta), "records": rows}
+        meta = _meta_arrays(self.meta, arrays, "meta")
+        doc = {"format": "hybridsolve.history/1", "meta": _to_json(meta), "records": rows}
         base.parent.mkdir(parents=True, exist_ok=True)
         npz = base.with_name(base.name + ".npz")
         with tempfile.NamedTemporaryFile(dir=npz.parent, suffix=".npz.tmp", delete=False) as tmp:
@@ -192,6 +193,16 @@ def _base(path) -> Path:
     if p.suffix in (".json", ".npz"):
         p = p.with_suffix("")
     return p
+
+
+def _meta_arrays(v: Any, arrays: dict, name: str):
+    """Arrays inside ``meta`` (at any depth of dicts) go to the npz, like record arrays."""
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        arrays[name] = v
+        return {"__array__": name}
+    if isinstance(v, dict):
+        return {k: _meta_arrays(x, arrays, f"{name}__{k}") for k, x in v.items()}
+    return v
 
 
 def _to_json(v: Any):

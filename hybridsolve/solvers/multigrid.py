@@ -1,0 +1,301 @@
+"""Geometric multigrid on vertex-centred grids: V, W and F cycles, full multigrid, Numba kernels throughout.
+
+Coarsening halves ``n`` on every axis while every ``n`` is even and larger than ``coarsest``;
+the coarsest level is solved directly by the type-I DST. Smoothing is red-black Gauss–Seidel
+(default) or weighted Jacobi, restriction is full weighting, prolongation (bi/tri)linear
+interpolation, and the coarse operators are the re-discretised Laplacians. All work arrays are
+allocated once per hierarchy: a cycle allocates nothing on the fine levels.
+
+>>> import hybridsolve as hs
+>>> res = hs.solve(hs.problems.smooth_2d(n=64), "multigrid", rtol=1e-10)
+>>> res.converged, res.iterations <= 12, res.info["convergence_factor"] < 0.15
+(True, True, True)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft
+
+from .. import kernels
+from ..kernels import interpolate_cubic
+from .._util import Stopwatch, progress_bar, require_int
+from ..history import History, Record
+from ..result import SolveResult
+from ..stopping import StoppingRule
+from .direct import eigenvalues
+from .relaxation import Checker, _check_omega, initial_iterate
+
+__all__ = ["Multigrid", "multigrid", "levels_for", "interpolate_cubic"]
+
+_CYCLES = ("V", "W", "F")
+_SMOOTHERS = ("gauss_seidel", "jacobi")
+
+
+def levels_for(n, coarsest: int = 16) -> list:
+    """The ``n`` of every level: halve while every axis is even and larger than ``coarsest``.
+
+    >>> levels_for((1000,))
+    [(1000,), (500,), (250,), (125,)]
+    >>> levels_for((64, 64), coarsest=8)
+    [(64, 64), (32, 32), (16, 16), (8, 8)]
+    """
+    n = tuple(int(x) for x in n)
+    out = [n]
+    while all(x % 2 == 0 and x > coarsest for x in n):
+        n = tuple(x // 2 for x in n)
+        out.append(n)
+    return out
+
+
+def _check_coarsenable(n, coarsest):
+    levels = levels_for(n, coarsest)
+    if len(levels) == 1 and max(n) > coarsest:
+        odd = [x for x in n if x % 2]
+        m = odd[0] if odd else n[0]
+        lo, hi = 2 * (m // 2), 2 * (m // 2) + 2
+        chain = lambda k: ", ".join(str(x[0]) for x in levels_for((k,), coarsest)[:5])  # noqa: E731
+        raise ValueError(
+            f"n={n if len(n) > 1 else n[0]} intervals cannot be coarsened: multigrid halves n on every axis, so it "
+            f"needs an even n on every axis larger than coarsest={coarsest}; n with many factors of 2 work best, "
+            f"e.g. n={lo} → levels {chain(lo)} or n={hi} → levels {chain(hi)} "
+            f"(or raise coarsest to >= {max(n)} for a direct solve)"
+        )
+    return levels
+
+
+class _Level:
+    """Work arrays and constants of one grid level."""
+
+    def __init__(self, grid, smoother, omega):
+        self.grid = grid
+        self.shape = grid.shape
+        self.u = np.zeros(self.shape)
+        self.f = np.zeros(self.shape)
+        self.r = np.zeros(self.shape)  # residual, and the Jacobi smoother's scratch
+        self.ih = tuple(1.0 / hd**2 for hd in grid.h)
+        self.coef = kernels.coefficients(grid.h, omega)
+        self.mu = None
+        dim = grid.dim
+        par = kernels.use_parallel(self.shape)
+        self.relax = kernels.red_black(dim, par) if smoother == "gauss_seidel" else kernels.jacobi(dim, par)
+        self.residual = kernels.residual(dim, par)
+        self.prolong_add = kernels.prolong_add(dim, par)  # from the next coarser level into this one
+        self.restrict = kernels.restrict(dim, kernels.use_parallel(tuple(m // 2 + 1 for m in self.shape)))
+
+
+class Multigrid:
+    """A multigrid hierarchy for one problem: :meth:`cycle` and :meth:`fmg` act on a full-grid array in place.
+
+    >>> import numpy as np, hybridsolve as hs
+    >>> p = hs.problems.sine(2, 32, 1)
+    >>> mg = Multigrid(p)
+    >>> u = p.initial_guess()
+    >>> for _ in range(8):
+    ...     mg.cycle(u)
+    >>> bool(np.max(np.abs(u - p.discrete_solution())) < 1e-8)
+    True
+    """
+
+    def __init__(self, problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, coarsest=16):
+        if cycle not in _CYCLES:
+            raise ValueError(f"unknown cycle {cycle!r}; valid: {', '.join(_CYCLES)}")
+        if smoother not in _SMOOTHERS:
+            raise ValueError(f"unknown smoother {smoother!r}; valid: {', '.join(_SMOOTHERS)}")
+        self.pre = require_int("pre", pre, minimum=0)
+        self.post = require_int("post", post, minimum=0)
+        if self.pre + self.post == 0:
+            raise ValueError("pre + post must be >= 1: multigrid needs at least one smoothing sweep per level")
+        self.coarsest = require_int("coarsest", coarsest, minimum=2)
+        dim = problem.grid.dim
+        if omega is None:
+            omega = 1.0 if smoother == "gauss_seidel" else 2.0 * dim / (2.0 * dim + 1.0)
+        self.omega = _check_omega(omega)
+        self.kind = cycle
+        self.smoother = smoother
+        self.problem = problem
+        ns = _check_coarsenable(problem.grid.n, self.coarsest)
+        grid = problem.grid
+        self.levels = []
+        for n in ns:
+            g = grid if n == grid.n else type(grid)(grid.bounds, n)
+            self.levels.append(_Level(g, smoother, self.omega))
+        self.levels[0].f = np.ascontiguousarray(problem.f, dtype=np.float64)
+        last = self.levels[-1]
+        last.mu = eigenvalues(last.grid)
+        self._interior = tuple(slice(1, -1) for _ in range(dim))
+
+    @property
+    def level_n(self) -> list:
+        """``n`` of every level, finest first."""
+        return [L.grid.n for L in self.levels]
+
+    # -- building blocks ----------------------------------------------------------------------
+    def _smooth(self, L, count):
+        if count:
+            if self.smoother == "gauss_seidel":
+                L.relax(L.u, L.f, count, *L.coef)
+            else:
+                L.relax(L.u, L.r, L.f, count, *L.coef)
+
+    def _coarse_solve(self, L):
+        inner = self._interior
+        L.u[inner] = 0.0
+        L.residual(L.u, L.f, L.r, *L.ih)  # the right-hand side with boundary values lifted in
+        bhat = scipy.fft.dstn(L.r[inner], type=1)
+        bhat /= L.mu
+        L.u[inner] = scipy.fft.idstn(bhat, type=1)
+
+    def _cycle(self, l, kind):
+        L = self.levels[l]
+        if l == len(self.levels) - 1:
+            self._coarse_solve(L)
+            return
+        C = self.levels[l + 1]
+        self._smooth(L, self.pre)
+        L.residual(L.u, L.f, L.r, *L.ih)
+        L.restrict(L.r, C.f)
+        C.u.fill(0.0)
+        coarse_is_last = l + 1 == len(self.levels) - 1
+        if kind == "V" or coarse_is_last:
+            self._cycle(l + 1, kind)
+        elif kind == "W":
+            self._cycle(l + 1, "W")
+            self._cycle(l + 1, "W")
+        else:  # F: an F-cycle then a V-cycle on the coarse level
+            self._cycle(l + 1, "F")
+            self._cycle(l + 1, "V")
+        L.prolong_add(C.u, L.u)
+        self._smooth(L, self.post)
+
+    # -- public ---------------------------------------------------------------------------------
+    def cycle(self, u: np.ndarray) -> None:
+        """One cycle (``self.kind``) on the finest level, updating ``u`` (full grid, boundary in place) in place."""
+        L = self.levels[0]
+        if u.shape != L.shape or u.dtype != np.float64 or not u.flags.c_contiguous:
+            raise ValueError(f"u must be a C-contiguous float64 array of shape {L.shape}")
+        saved = L.u
+        L.u = u
+        try:
+            self._cycle(0, self.kind)
+        finally:
+            L.u = saved
+
+    def fmg(self, u: np.ndarray) -> None:
+        """One full-multigrid pass into ``u``: solve the coarsest version of the problem directly, then on each
+        finer level interpolate that solution (cubic, :func:`interpolate_cubic`) and do one cycle. ``u`` is overwritten (boundary values imposed).
+        """
+        levels = self.levels
+        sources = [levels[0].f]
+        for L, C in zip(levels[:-1], levels[1:]):
+            fc = np.zeros(C.shape)
+            L.restrict(sources[-1], fc)
+            sources.append(fc)
+        bvals = self.problem.boundary_values
+        saved = [L.f for L in levels]
+        saved_u0 = levels[0].u
+        levels[0].u = u
+        try:
+            for l in range(len(levels) - 1, -1, -1):
+                L = levels[l]
+                step = 2**l
+                g = bvals[tuple(slice(None, None, step) for _ in range(u.ndim))]
+                L.f = sources[l]
+                if l == len(levels) - 1:
+                    L.u[...] = g
+                    self._coarse_solve(L)
+                    continue
+                # cubic interpolation of the coarse solution (linear would leave an O(h²) interpolation
+                # error larger than the discretisation error on smooth problems), then this level's
+                # boundary values and one cycle
+                L.u[...] = interpolate_cubic(levels[l + 1].u)
+                for d in range(u.ndim):
+                    for end in (0, -1):
+                        face = tuple(end if e == d else slice(None) for e in range(u.ndim))
+                        L.u[face] = g[face]
+                self._cycle(l, self.kind)
+        finally:
+            for L, f in zip(levels, saved):
+                L.f = f
+            levels[0].u = saved_u0
+            for L in levels[1:]:
+                L.u.fill(0.0)
+
+
+def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, fmg=False, coarsest=16,
+              u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None, monitor=None,
+              observe_every=None, progress=None) -> SolveResult:
+    """Geometric multigrid until a stopping rule is met; every cycle is one iteration (and one check).
+
+    Options: ``cycle`` ``"V"``/``"W"``/``"F"``; ``pre``/``post`` smoothing sweeps; ``smoother``
+    ``"gauss_seidel"`` (red-black, default) or ``"jacobi"`` (weighted, default ω = 2d/(2d+1));
+    ``omega`` for the smoother; ``fmg=True`` starts with one full-multigrid pass (counted as
+    iteration 1; excludes ``u0``); ``coarsest``: stop coarsening at this many intervals (the
+    coarsest level is solved by the DST); ``u0``, ``rtol``/``atol``/``target_error``/``reference``/
+    ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1),
+    ``progress`` as for :func:`~hybridsolve.solvers.relaxation.jacobi`.
+
+    ``result.info``: ``levels`` (n per level), ``convergence_factor`` (geometric mean of the
+    residual reduction per cycle, FMG pass excluded), ``factors`` (per cycle).
+
+    >>> import hybridsolve as hs
+    >>> p = hs.problems.smooth_2d(n=64)
+    >>> res = hs.solve(p, "multigrid", fmg=True, target_error=2 * p.discretisation_error())
+    >>> res.iterations, res.reason
+    (1, 'target_error')
+    """
+    mg = Multigrid(problem, cycle=cycle, pre=pre, post=post, smoother=smoother, omega=omega, coarsest=coarsest)
+    observe_every = 1 if observe_every is None else require_int("observe_every", observe_every, minimum=1)
+    if fmg and u0 is not None:
+        raise ValueError("u0 and fmg=True exclude each other: full multigrid builds its own start from the coarsest grid")
+    rule = StoppingRule.from_options(problem, rtol=rtol, atol=atol, target_error=target_error, reference=reference,
+                                     maxiter=maxiter, default_maxiter=100)
+    u = initial_iterate(problem, u0)
+    checker = Checker(rule)
+    method = "multigrid"
+    hist = History(meta={"method": method, "problem": problem.name, "cycle": cycle, "pre": mg.pre, "post": mg.post,
+                         "smoother": smoother, "omega": mg.omega, "fmg": bool(fmg), "levels": mg.level_n})
+    sw = Stopwatch().start()
+    it = 0
+    metrics = checker.measure(u)
+    hist.append(Record(method, 0, sw.elapsed, dict(metrics)))
+    reason = rule.reason(metrics, 0)
+    factors = []
+    if monitor is not None:
+        with sw.paused():
+            monitor.observe(u, phase=method, step=0, time=sw.elapsed)
+    last_obs = 0
+    bar = progress_bar(total=rule.maxiter, desc=method, progress=progress, unit="cycle")
+    try:
+        while reason is None:
+            prev = metrics["residual"]
+            if fmg and it == 0:
+                mg.fmg(u)
+            else:
+                mg.cycle(u)
+            it += 1
+            metrics = checker.measure(u)
+            if not (fmg and it == 1) and prev > 0:
+                factors.append(metrics["residual"] / prev)
+            hist.append(Record(method, it, sw.elapsed, dict(metrics)))
+            reason = rule.reason(metrics, it)
+            if monitor is not None and it % observe_every == 0 and reason != "diverged":
+                with sw.paused():
+                    monitor.observe(u, phase=method, step=it, time=sw.elapsed)
+                last_obs = it
+            with sw.paused():
+                bar.update(1)
+    finally:
+        bar.close()
+    wall = sw.stop()
+    if monitor is not None and last_obs != it and reason != "diverged":
+        monitor.observe(u, phase=method, step=it, time=wall)
+    finite = [x for x in factors if x > 0 and math.isfinite(x)]
+    rho = float(np.exp(np.mean(np.log(finite)))) if finite else float("nan")
+    info = {"levels": [list(n) for n in mg.level_n], "num_levels": len(mg.levels), "convergence_factor": rho,
+            "factors": [float(x) for x in factors], "cycle": cycle, "smoother": smoother, "omega": mg.omega,
+            "fmg": bool(fmg)}
+    return SolveResult(u=u, converged=StoppingRule.converged(reason), iterations=it, wall_time=wall, history=hist,
+                       method=method, reason=reason, residual_norm=metrics["residual"],
+                       error_inf=metrics.get("error_inf"), info=info)

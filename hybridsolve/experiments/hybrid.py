@@ -1,0 +1,404 @@
+"""Case kinds ``paper_fig4`` (Figure 4 a–d of Xu et al. 2020) and ``hybrid_showcase`` (where, if
+anywhere, the DNN → Jacobi hybrid pays on this machine, and the crossover).
+
+``paper_fig4`` runs everything for real: one DNN training run with snapshots at every M (Sweep),
+Jacobi from each, Jacobi alone, the adaptive policy (no reference), the alternating mode, multigrid
+and the direct solver. ``hybrid_showcase`` trains one DNN (minibatches: its step cost does not grow
+with n), evaluates its snapshots on grids of several sizes, and prices Jacobi from each snapshot by
+the EXACT sweep count (Jacobi is diagonal in the sine basis: :func:`~hybridsolve.switch.exact_jacobi_sweeps`,
+checked against real sweeps in the tests) times the measured seconds per sweep — because Jacobi
+alone at n = 2^14 takes hours. Classical runs shorter than ``run_limit_s`` are also executed.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..cases import RunContext, register_kind
+
+__all__ = ["Fig4Params", "ShowcaseParams", "run_paper_fig4", "run_hybrid_showcase", "fig4_study", "showcase_study"]
+
+
+def _paper_widths():
+    return [1, 4000, 500, 400, 1]
+
+
+@dataclass
+class Fig4Params:
+    n: int = 1000
+    widths: list[int] = field(default_factory=_paper_widths)
+    activation: str = "tanh"
+    init_std: float = 0.02
+    lr: float = 5e-4
+    beta: float = 10.0
+    loss: str = "ritz"
+    hard_bc: bool = False
+    omega: float = 1.0
+    target_error: float = 1e-3
+    Ms: list[int] = field(default_factory=lambda: [0, 50, 100, 200, 400])
+    dnn_steps: int = 600           # length of the DNN-alone curve (Figure 4(d) stars)
+    observe_every: int = 25
+    jacobi_observe_every: int = 5000
+    patience: float = 0.1
+    alternating: bool = True
+    seed: int = 0
+
+
+class _DnnOnly:
+    """Forward only the DNN phase's observations to a monitor (the sweep's classical runs are many)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.time_offset = 0.0
+
+    def observe(self, u, *, phase, step, time=None):
+        if phase == "dnn":
+            return self.inner.observe(u, phase=phase, step=step, time=time)
+        return None
+
+
+def _dnn_opts(p) -> dict:
+    d = dict(widths=list(p.widths), activation=p.activation, init_std=p.init_std, lr=p.lr, loss=p.loss,
+             hard_bc=p.hard_bc)
+    if getattr(p, "beta", None) is not None:
+        d["beta"] = p.beta
+    if getattr(p, "batch_size", None):
+        d["batch_size"] = p.batch_size
+    return d
+
+
+def _warm_up(prob):
+    """Compile the Numba kernels and import torch before any clock starts (per-process costs)."""
+    import hybridsolve as hs
+    from ..solvers import deep_ritz  # noqa: F401
+
+    from ..solvers.deep_ritz import DeepRitz
+
+    DeepRitz(hs.problems.paper_1d(n=16), widths=[1, 8, 1]).step(2)   # torch's first-op initialisation
+    hs.solve(prob, "jacobi", maxiter=2, rtol=0.0)
+    hs.solve(prob, "multigrid", maxiter=1, rtol=0.0)
+    hs.solve(prob, "direct")
+
+
+def fig4_study(p: Fig4Params, ctx: RunContext | None = None, *, log=print) -> dict:
+    """Figure 4 on ``paper_1d(n)`` with real runs; returns numbers, histories and figures."""
+    import hybridsolve as hs
+    from ..plots.hybrid import comparison_history, plot_comparison, plot_figure4d, sweep_history
+    from ..switch import Adaptive, Sweep
+
+    prob = hs.problems.paper_1d(n=p.n)
+    _warm_up(prob)
+    dnn = _dnn_opts(p)
+    tau = p.target_error
+    out: dict = {"n": p.n, "target_error": tau, "Ms": list(p.Ms), "eps_disc": prob.discretisation_error()}
+    monitor = None
+    try:
+        monitor = hs.SpectralMonitor(prob, reference="exact", basis="dft", peaks="auto")
+    except Exception as exc:  # the monitor is optional here: (d) needs only the hybrid's own records
+        log(f"no SpectralMonitor ({exc}); Figure 4(a–c) skipped")
+
+    log(f"sweep: one DNN run of {max(max(p.Ms), p.dnn_steps)} steps, snapshots at M={p.Ms}")
+    sres = hs.solve(prob, "hybrid", dnn=dnn, switch=Sweep(p.Ms), target_error=tau, omega=p.omega,
+                    observe_every=p.observe_every, max_dnn_steps=max(p.dnn_steps, max(p.Ms)), seed=p.seed,
+                    monitor=_DnnOnly(monitor) if monitor is not None else None)
+    table = sres.info["sweep"]
+    out.update(best_M=sres.info["best_M"], best_total=sres.info["total_best"], sweep=table,
+               t_step=sres.info.get("t_step"), dnn_alone_reached=sres.info["dnn_alone_reached"],
+               dnn_alone_time=sres.info["dnn_alone_time"], dnn_time_total=sres.info["time_dnn_total"],
+               dnn_steps_run=sres.info["dnn_steps"])
+    for r in table:
+        log(f"  M={r['M']}: DNN {r.get('time_dnn', math.nan):.3g} s + classical {r.get('time_classical', math.nan):.3g} s "
+            f"= {r.get('total', math.nan):.3g} s ({r.get('sweeps')} sweeps, {r.get('reason')})")
+
+    log("Jacobi alone (with the monitor, for Figure 4(c))")
+    jres = hs.solve(prob, "jacobi", omega=p.omega, target_error=tau, maxiter=10**8, monitor=monitor,
+                    observe_every=p.jacobi_observe_every)
+    out["jacobi_alone_time"] = jres.wall_time
+    out["jacobi_alone_sweeps"] = jres.iterations
+
+    log("adaptive (no reference for the decision)")
+    ares = hs.solve(prob, "hybrid", dnn=dnn, switch=Adaptive(patience=p.patience), target_error=tau,
+                    omega=p.omega, seed=p.seed, observe_every=p.observe_every)
+    out.update(adaptive_total=ares.wall_time, adaptive_M=ares.info["switch_step"],
+               adaptive_reason=ares.info["switch_reason"], adaptive_converged=ares.converged,
+               t_sweep_measured=ares.info.get("t_sweep"), eps_disc_estimate=ares.info.get("eps_disc_estimate"))
+    log(f"  adaptive: {ares.wall_time:.3g} s, M={ares.info['switch_step']}: {ares.info['switch_reason']}")
+    runs = {"jacobi": jres.history}
+    dh = sres.info["dnn_history"]
+    runs["dnn"] = dh
+    for M, c in sorted(sres.info["curves"].items()):
+        if M > 0:
+            runs[f"M={M}"] = c
+    runs["adaptive"] = ares.history
+    if p.alternating:
+        log("alternating mode")
+        alt = hs.solve(prob, "hybrid", dnn=dnn, switch=Adaptive(patience=p.patience), mode="alternating",
+                       target_error=tau, omega=p.omega, seed=p.seed, max_dnn_steps=max(p.Ms) or 100)
+        out.update(alternating_total=alt.wall_time, alternating_converged=alt.converged,
+                   alternating_corrections=alt.info["corrections"], alternating_events=alt.info["events"])
+        runs["alternating"] = alt.history
+    mg = hs.solve(prob, "multigrid", target_error=tau)
+    direct = hs.solve(prob, "direct")
+    out.update(multigrid_time=mg.wall_time, direct_time=direct.wall_time)
+    comp = comparison_history(runs, target_error=tau, ref_times={"multigrid": mg.wall_time, "direct": direct.wall_time})
+    f4d = sweep_history(sres)
+    figs = {"fig4d": plot_figure4d(f4d), "comparison": plot_comparison(comp, title=f"paper_1d, n={p.n}")}
+    hists = {"fig4d": f4d, "comparison": comp}
+    if monitor is not None:
+        from ..plots.poisson import plot_figure4abc, plot_reference
+
+        hists["history"] = monitor.history
+        try:
+            figs["fig4abc"] = plot_figure4abc(monitor.history)
+            figs["fig4a"] = plot_reference(monitor.history)
+        except Exception as exc:  # (a–c) are the monitor helper's figures; (d) does not depend on them
+            log(f"Figure 4(a–c) not drawn: {exc}")
+    else:
+        hists["history"] = sres.history
+    return {"summary": out, "histories": hists, "figures": figs}
+
+
+def _save(ctx, res):
+    for name, h in res["histories"].items():
+        ctx.save_history(h, name)
+    for name, f in res["figures"].items():
+        ctx.save_figure(f, name)
+    ctx.save_json(res["summary"], "details")
+
+
+@register_kind("paper_fig4", Fig4Params)
+def run_paper_fig4(p: Fig4Params, ctx: RunContext) -> dict:
+    """Figure 4 (a–d) with the paper's configuration; the summary says which M won and by how much."""
+    res = fig4_study(p, ctx, log=ctx.log)
+    _save(ctx, res)
+    s = res["summary"]
+    return {k: v for k, v in s.items() if isinstance(v, (int, float, str, bool, list)) or v is None
+            if k not in ("sweep", "alternating_events")}
+
+
+# -- the showcase and the crossover ------------------------------------------------------------------
+_MS1 = ((1.0, 1), (0.25, 4), (1 / 16, 12))
+
+
+def multiscale_1d(n: int = 4096):
+    """``u = sin πx + ¼ sin 4πx + 1/16 sin 12πx`` on (0, 1), zero boundary: the 1-D member of the
+    gallery's multiscale family (amplitudes 1, 1/4, 1/16). Unlike paper_1d, its solution has a large
+    component in the slowest Jacobi mode (sin πx), which Jacobi alone needs ~n² sweeps to remove."""
+    from ..problem import PoissonProblem
+
+    def u(x):
+        return sum(a * np.sin(k * np.pi * x) for a, k in _MS1)
+
+    def f(x):
+        return sum(a * (k * np.pi) ** 2 * np.sin(k * np.pi * x) for a, k in _MS1)
+
+    return PoissonProblem(domain=[(0.0, 1.0)], n=n, source=f, boundary=0.0, exact=u, name="multiscale_1d")
+
+
+def _showcase_problem(name: str, n: int):
+    import hybridsolve as hs
+
+    if name == "multiscale_1d":
+        return multiscale_1d(n)
+    if name == "paper_1d":
+        return hs.problems.paper_1d(n=n)
+    raise ValueError(f"showcase problem {name!r}; valid: 'multiscale_1d', 'paper_1d'")
+
+
+@dataclass
+class ShowcaseParams:
+    problem: str = "multiscale_1d"
+    n: int = 16384
+    ns: list[int] = field(default_factory=lambda: [1000, 2048, 4096, 8192, 16384])
+    widths: list[int] = field(default_factory=lambda: [1, 64, 64, 1])
+    activation: str = "tanh"
+    init_std: float = 0.5
+    lr: float = 3e-3
+    loss: str = "ritz"
+    hard_bc: bool = True
+    batch_size: int = 1024
+    omega: float = 1.0
+    target_error: float = 1e-3
+    dnn_steps: int = 3000
+    snapshot_every: int = 100
+    patience: float = 0.1
+    run_limit_s: float = 30.0      # classical runs predicted longer than this are priced exactly, not run
+    alternating: bool = True
+    seed: int = 0
+
+
+def _grid_eval(model, prob):
+    """The trained model's function on another grid of the same domain (with its hard-BC ansatz,
+    ``g̃ + φ·N``, when the model uses one), boundary values imposed."""
+    from ..solvers.deep_ritz import _distance, _extension
+
+    pts = prob.grid.points()
+    raw = model.net.evaluate(pts)
+    if model.hard_bc:
+        raw = _extension(prob, pts)[0] + _distance(prob.grid, pts)[0] * raw
+    return prob.apply_boundary(raw.reshape(prob.grid.shape))
+
+
+def showcase_study(p: ShowcaseParams, *, log=print) -> dict:
+    """One DNN run, snapshots priced on every grid size; adaptive and alternating on the largest."""
+    import hybridsolve as hs
+    from ..hybrid import measure_sweep_time
+    from ..plots.hybrid import plot_comparison
+    from ..history import History, Record
+    from ..solvers.deep_ritz import DeepRitz
+    from ..switch import Adaptive, exact_jacobi_sweeps, jacobi_error_curve
+
+    tau = p.target_error
+    ns = sorted(set(p.ns) | {p.n})
+    probs = {n: _showcase_problem(p.problem, n) for n in ns}
+    for pr in probs.values():
+        _warm_up(pr)
+    t_sweep = {n: measure_sweep_time(probs[n], "jacobi", omega=p.omega)[0] for n in ns}
+    jac = {}
+    for n in ns:
+        N = exact_jacobi_sweeps(probs[n], probs[n].initial_guess(), tau, omega=p.omega)
+        jac[n] = {"sweeps": N, "time": N * t_sweep[n], "measured": None}
+        if N * t_sweep[n] <= p.run_limit_s:
+            r = hs.solve(probs[n], "jacobi", omega=p.omega, target_error=tau, maxiter=10**9)
+            jac[n]["measured"] = r.wall_time
+            jac[n]["measured_sweeps"] = r.iterations
+        log(f"n={n}: t_sweep {t_sweep[n]:.3g} s; Jacobi alone {N} sweeps → {N * t_sweep[n]:.4g} s"
+            + (f" (ran: {jac[n]['measured']:.3g} s)" if jac[n]["measured"] is not None else " (priced, not run)"))
+    # one DNN run on the largest grid (minibatches: the step cost does not depend on n)
+    big = probs[p.n]
+    dnn = _dnn_opts(p)
+    model = DeepRitz(big, seed=p.seed, **dnn)
+    snaps = []   # (M, train seconds, {n: (u, eval seconds)})
+    steps = 0
+    while steps < p.dnn_steps:
+        k = min(p.snapshot_every, p.dnn_steps - steps)
+        model.step(k)
+        steps = model.steps_done
+        per_n = {}
+        for n in ns:
+            t0 = time.perf_counter()
+            u = _grid_eval(model, probs[n])
+            per_n[n] = (u, time.perf_counter() - t0)
+        snaps.append((steps, model.train_time, per_n))
+    t_step = model.train_time / max(steps, 1)
+    log(f"DNN: {steps} steps, {t_step * 1e3:.3g} ms/step (batch {p.batch_size})")
+    table = {}
+    for n in ns:
+        rows = [{"M": 0, "time_dnn": 0.0, "sweeps": jac[n]["sweeps"], "total": jac[n]["time"]}]
+        dnn_alone = None
+        for M, ttrain, per_n in snaps:
+            u, tev = per_n[n]
+            tdnn = ttrain + tev
+            err = float(np.max(np.abs(u - probs[n].u_exact)))
+            if dnn_alone is None and err <= tau:
+                dnn_alone = tdnn
+            N = exact_jacobi_sweeps(probs[n], u, tau, omega=p.omega)
+            rows.append({"M": M, "time_dnn": tdnn, "dnn_error": err, "sweeps": N, "total": tdnn + N * t_sweep[n]})
+        best = min(rows, key=lambda r: r["total"])
+        table[n] = {"rows": rows, "best_M": best["M"], "best_total": best["total"], "jacobi_alone": jac[n]["time"],
+                    "jacobi_alone_measured": jac[n]["measured"], "dnn_alone": dnn_alone,
+                    "dnn_alone_lower_bound": snaps[-1][1] if dnn_alone is None else None,
+                    "t_sweep": t_sweep[n], "speedup_vs_jacobi": jac[n]["time"] / best["total"]}
+        log(f"n={n}: best M={best['M']} total {best['total']:.4g} s vs Jacobi alone {jac[n]['time']:.4g} s "
+            f"(×{table[n]['speedup_vs_jacobi']:.2f}); DNN alone "
+            + (f"{dnn_alone:.3g} s" if dnn_alone is not None else f"> {snaps[-1][1]:.3g} s (not reached)"))
+    crossover = next((n for n in ns if table[n]["best_M"] > 0), None)
+    crossover3 = next((n for n in ns if table[n]["speedup_vs_jacobi"] >= 3), None)
+
+    # adaptive on the showcase grid: the decision runs for real; its classical phase runs if short, else priced
+    n = p.n
+    prob = probs[n]
+    cap = int(p.run_limit_s / t_sweep[n])
+    ares = hs.solve(prob, "hybrid", dnn=dnn, switch=Adaptive(patience=p.patience), target_error=tau, omega=p.omega,
+                    seed=p.seed, maxiter=cap, max_dnn_steps=p.dnn_steps, t_sweep=t_sweep[n])
+    if ares.converged:
+        a_total, a_priced = ares.wall_time, False
+    else:
+        rest = exact_jacobi_sweeps(prob, ares.u, tau, omega=p.omega)
+        a_total, a_priced = ares.wall_time + rest * t_sweep[n], True
+    log(f"adaptive at n={n}: M={ares.info['switch_step']}, total {a_total:.4g} s"
+        + (" (classical remainder priced)" if a_priced else "") + f"; {ares.info['switch_reason']}")
+    alt_total = alt_priced = alt_res = None
+    if p.alternating:
+        alt_res = hs.solve(prob, "hybrid", dnn=dnn, switch=Adaptive(patience=p.patience), mode="alternating",
+                           target_error=tau, omega=p.omega, seed=p.seed, maxiter=cap, max_dnn_steps=p.dnn_steps,
+                           t_sweep=t_sweep[n], cycles=2)
+        if alt_res.converged:
+            alt_total, alt_priced = alt_res.wall_time, False
+        else:
+            rest = exact_jacobi_sweeps(prob, alt_res.u, tau, omega=p.omega)
+            alt_total, alt_priced = alt_res.wall_time + rest * t_sweep[n], True
+        log(f"alternating at n={n}: total {alt_total:.4g} s" + (" (remainder priced)" if alt_priced else ""))
+    mg = hs.solve(prob, "multigrid", target_error=tau)
+    direct = hs.solve(prob, "direct")
+
+    # comparison history on the showcase grid: exact Jacobi curves (priced) from the start and from snapshots
+    comp = History(meta={"target_error": tau, "ref_times": {"multigrid": mg.wall_time, "direct": direct.wall_time},
+                         "n": n, "priced": True})
+
+    def add_curve(label, u0, t0, N_end):
+        if not math.isfinite(N_end):
+            N_end = 1e12
+        Ns = np.unique(np.concatenate([[0], np.geomspace(1, max(N_end, 1), 40).astype(np.int64)]))
+        errs = jacobi_error_curve(prob, u0, Ns, omega=p.omega)
+        for N, e in zip(Ns, errs):
+            comp.append(Record(label, int(N), t0 + N * t_sweep[n], {"error_inf": float(e)}))
+
+    add_curve("jacobi", prob.initial_guess(), 0.0, jac[n]["sweeps"])
+    for M, ttrain, per_n in snaps:
+        u, tev = per_n[n]
+        comp.append(Record("dnn", M, ttrain + tev, {"error_inf": float(np.max(np.abs(u - prob.u_exact)))}))
+    rows = table[n]["rows"][1:]
+    pick = sorted({rows[i]["M"] for i in np.linspace(0, len(rows) - 1, min(5, len(rows))).astype(int)}
+                  | {table[n]["best_M"]} - {0})
+    for M, ttrain, per_n in snaps:
+        if M in pick:
+            u, tev = per_n[n]
+            row = next(r for r in rows if r["M"] == M)
+            add_curve(f"M={M}", u, ttrain + tev, row["sweeps"])
+    for r in ares.history:
+        comp.append(Record("adaptive", r.step, r.time, {"error_inf": r.data.get("error_inf", math.nan)}))
+    if a_priced:
+        comp.append(Record("adaptive", -1, a_total, {"error_inf": tau}))
+    if alt_res is not None:
+        for r in alt_res.history:
+            comp.append(Record("alternating", r.step, r.time, {"error_inf": r.data.get("error_inf", math.nan)}))
+        if alt_priced:
+            comp.append(Record("alternating", -1, alt_total, {"error_inf": tau}))
+    fig = plot_comparison(comp, title=f"{p.problem}, n={n} (Jacobi curves: exact sweep counts × measured t_sweep)")
+    from ..plots.style import new_figure
+
+    fig2, ax = new_figure(width=5.0, height=3.6)
+    xs = np.array(ns, dtype=float)
+    ax.loglog(xs, [table[m]["jacobi_alone"] for m in ns], "o-", label="Jacobi alone")
+    ax.loglog(xs, [table[m]["best_total"] for m in ns], "s-", label="hybrid, best M")
+    da = [table[m]["dnn_alone"] if table[m]["dnn_alone"] is not None else np.nan for m in ns]
+    ax.loglog(xs, da, "*", ms=9, label="DNN alone (reached)")
+    ax.set_xlabel("n (intervals)")
+    ax.set_ylabel(f"seconds to ‖u − u_ref‖∞ ≤ {tau:g}")
+    ax.set_title(f"crossover: {p.problem} on this machine", fontsize=9)
+    ax.legend(fontsize=8)
+    summary = {"problem": p.problem, "n": n, "ns": ns, "target_error": tau, "t_step": t_step, "t_sweep": {str(k): v for k, v in t_sweep.items()},
+               "jacobi_alone_time": jac[n]["time"], "jacobi_alone_sweeps": jac[n]["sweeps"],
+               "jacobi_alone_measured": jac[n]["measured"],
+               "best_M": table[n]["best_M"], "best_total": table[n]["best_total"],
+               "dnn_alone_time": table[n]["dnn_alone"], "dnn_alone_lower_bound": table[n]["dnn_alone_lower_bound"],
+               "adaptive_total": a_total, "adaptive_priced": a_priced, "adaptive_M": ares.info["switch_step"],
+               "adaptive_reason": ares.info["switch_reason"], "alternating_total": alt_total,
+               "alternating_priced": alt_priced, "multigrid_time": mg.wall_time, "direct_time": direct.wall_time,
+               "crossover_n": crossover, "crossover3_n": crossover3,
+               "table": {str(k): {kk: vv for kk, vv in v.items() if kk != "rows"} for k, v in table.items()},
+               "rows": {str(k): v["rows"] for k, v in table.items()}}
+    return {"summary": summary, "histories": {"history": comp}, "figures": {"comparison": fig, "crossover": fig2}}
+
+
+@register_kind("hybrid_showcase", ShowcaseParams)
+def run_hybrid_showcase(p: ShowcaseParams, ctx: RunContext) -> dict:
+    """Where the hybrid pays (or not): the crossover over n and the showcase grid."""
+    res = showcase_study(p, log=ctx.log)
+    _save(ctx, res)
+    s = res["summary"]
+    return {k: v for k, v in s.items() if k not in ("rows",)}

@@ -1,0 +1,191 @@
+"""Training harness: train a classifier and record loss, accuracies and probe values per epoch.
+
+Every recorded epoch (epoch 0 = before training, then every ``record_every`` epochs and the last)
+appends ``Record("epoch", step=epoch, time=training seconds, data={...})`` with ``loss`` (full
+training-set loss), ``train_acc``, ``test_acc`` and, for each probe, its values: a
+:class:`~hybridsolve.probes.ProjectionProbe` adds ``delta_F: {k: Δ_F(k)}``, a
+:class:`~hybridsolve.probes.FilteringProbe` adds ``e_low: {δ: …}`` and ``e_high: {δ: …}``. The probes
+see the network outputs h(x_i) on their inputs (the training inputs unless given): softmax
+probabilities for cross entropy, raw outputs for MSE (the paper's settings). Probe time is left out
+of ``time``.
+
+>>> import numpy as np
+>>> from hybridsolve.probes import data, models, FilteringProbe, one_hot
+>>> rng = np.random.default_rng(0)
+>>> ds = data.from_arrays(rng.random((64, 1, 4, 4)), rng.integers(0, 2, 64), rng.random((16, 1, 4, 4)),
+...                       rng.integers(0, 2, 16), n_classes=2)
+>>> fp = FilteringProbe(ds.flat(), one_hot(ds.y_train, 2), deltas=[0.5])
+>>> net = models.fc_tanh([16, 8, 2], input_shape=(1, 4, 4))
+>>> hist = train(net, ds, loss="mse", epochs=2, batch_size=32, probes=[fp], seed=0, progress=False)
+>>> hist.steps().tolist(), sorted(hist[-1].data)
+([0, 1, 2], ['e_high', 'e_low', 'loss', 'test_acc', 'train_acc'])
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._util import Stopwatch, progress_bar
+from ..history import History, Record
+from .data import Dataset, from_arrays
+
+__all__ = ["train", "predict"]
+
+_LOSSES = ("ce", "mse")
+
+
+def predict(model: nn.Module, x, *, batch_size: int = 4096, softmax: bool = False) -> np.ndarray:
+    """Network outputs on ``x`` (NumPy, any leading batch), float64, in eval mode without gradients."""
+    was = model.training
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for s in range(0, len(x), batch_size):
+            o = model(torch.as_tensor(np.ascontiguousarray(x[s:s + batch_size]), dtype=torch.float32))
+            outs.append(torch.softmax(o, dim=1) if softmax else o)
+    model.train(was)
+    return torch.cat(outs).double().numpy() if outs else np.zeros((0, 0))
+
+
+def _optimizer(optimizer, model, lr):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    if callable(optimizer) and not isinstance(optimizer, str):
+        return optimizer(model.parameters())
+    name = str(optimizer).lower()
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr)
+    raise ValueError(f"optimizer={optimizer!r}; use 'adam', 'sgd', a torch optimiser or a callable(params)")
+
+
+def _probe_values(probe, H) -> dict:
+    v = probe(H)
+    if isinstance(v, dict) and ("e_low" in v or "e_high" in v):
+        return v
+    if isinstance(v, dict):
+        return {"delta_F": v}
+    raise TypeError(f"probe {probe!r} returned {type(v).__name__}; expected a dict")
+
+
+def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: float = 1e-3, epochs: int = 10,
+          batch_size: int = 128, probes=(), probe_inputs=None, record_every: int = 1, seed: int = 0,
+          checkpoint=None, resume: bool = False, progress=None, on_record=None, meta: dict | None = None) -> History:
+    """Train ``model`` on ``data`` (a :class:`Dataset` or ``(x_train, y_train, x_test, y_test)``) → History.
+
+    ``loss``: ``"ce"`` (softmax + cross entropy) or ``"mse"`` (raw outputs against one-hot labels).
+    ``probes``: probe objects, or ``(probe, inputs)`` pairs when a probe was built on other inputs
+    than ``probe_inputs`` (default: the training inputs). ``checkpoint``: a path; weights, optimiser
+    state and the history are written there after every recorded epoch; with ``resume=True`` a
+    run continues from it (``torch.load(weights_only=True)``). ``on_record(history)`` is called
+    after each record (e.g. to save it). Seeded: same seed, same history (up to timing).
+    """
+    if loss not in _LOSSES:
+        raise ValueError(f"loss={loss!r}; valid losses: {', '.join(_LOSSES)}")
+    if not isinstance(data, Dataset):
+        data = from_arrays(*data)
+    epochs = int(epochs)
+    if epochs < 0 or int(batch_size) < 1 or int(record_every) < 1:
+        raise ValueError(f"epochs must be >= 0, batch_size and record_every >= 1; got {epochs}, {batch_size}, "
+                         f"{record_every}")
+    if not (math.isfinite(float(lr)) and lr > 0):
+        raise ValueError(f"lr must be finite and > 0; got {lr}")
+    torch.manual_seed(int(seed))
+    opt = _optimizer(optimizer, model, lr)
+    pin = data.x_train if probe_inputs is None else np.asarray(probe_inputs)
+    plist = [(p if isinstance(p, tuple) else (p, pin)) for p in probes]
+    for p, x in plist:
+        n_p = getattr(p, "n", len(x))
+        if len(x) != n_p:
+            raise ValueError(f"probe {type(p).__name__} was built on {n_p} inputs but is given {len(x)}; pass "
+                             "(probe, inputs) with the inputs it was built on")
+    xtr = torch.as_tensor(data.x_train, dtype=torch.float32)
+    ytr = torch.as_tensor(data.y_train, dtype=torch.long)
+    n_classes = data.n_classes
+    softmax_out = loss == "ce"
+    crit = nn.CrossEntropyLoss() if loss == "ce" else nn.MSELoss()
+
+    def batch_loss(out, yb):
+        return crit(out, yb) if loss == "ce" else crit(out, nn.functional.one_hot(yb, n_classes).float())
+
+    history = History(meta={"loss": loss, "lr": float(lr), "batch_size": int(batch_size), "seed": int(seed),
+                            "epochs": epochs, "model": type(model).__name__, "dataset": data.name,
+                            "n_train": len(data.x_train), "n_test": len(data.x_test), **(meta or {})})
+    start_epoch = 0
+    elapsed = 0.0
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if resume and ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch = int(state["epoch"])
+        elapsed = float(state["time"])
+        hpath = ckpt.with_name(ckpt.name + ".history.json")
+        if hpath.exists():
+            history = History.load(hpath)
+
+    def record(epoch: int, t: float):
+        logits = predict(model, data.x_train)
+        with torch.no_grad():
+            lt = torch.as_tensor(logits)
+            full = batch_loss(lt.float(), ytr).item() if len(logits) else math.nan
+        d = {"loss": float(full), "train_acc": float((logits.argmax(1) == data.y_train).mean())}
+        if len(data.x_test):
+            d["test_acc"] = float((predict(model, data.x_test).argmax(1) == data.y_test).mean())
+        for p, x in plist:
+            H = logits if x is data.x_train else predict(model, x)
+            if softmax_out:
+                H = np.exp(H - H.max(1, keepdims=True))
+                H /= H.sum(1, keepdims=True)
+            for k, v in _probe_values(p, H).items():
+                d.setdefault(k, {}).update(v) if isinstance(v, dict) else d.__setitem__(k, v)
+        if not math.isfinite(d["loss"]):
+            raise FloatingPointError(f"training diverged at epoch {epoch} (loss = {d['loss']}); lower lr={lr}")
+        history.append(Record("epoch", epoch, t, d))
+        if ckpt is not None:
+            _save_checkpoint(ckpt, model, opt, epoch, t, history)
+        if on_record is not None:
+            on_record(history)
+
+    sw = Stopwatch()
+    if start_epoch == 0 and not len(history):
+        record(0, 0.0)
+    n = len(xtr)
+    model.train()
+    with progress_bar(total=epochs, desc="training", progress=progress, unit="epoch", initial=start_epoch) as bar:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            sw.start()
+            g = torch.Generator().manual_seed(int(seed) * 100003 + epoch)
+            perm = torch.randperm(n, generator=g)
+            for s in range(0, n, int(batch_size)):
+                idx = perm[s:s + int(batch_size)]
+                opt.zero_grad(set_to_none=True)
+                lval = batch_loss(model(xtr[idx]), ytr[idx])
+                lval.backward()
+                opt.step()
+            sw.stop()
+            if epoch % int(record_every) == 0 or epoch == epochs:
+                record(epoch, elapsed + sw.elapsed)
+                bar.set_postfix(loss=f"{history[-1]['loss']:.3g}", acc=f"{history[-1]['train_acc']:.3f}")
+            bar.update(1)
+    return history
+
+
+def _save_checkpoint(path: Path, model, opt, epoch: int, t: float, history: History) -> None:
+    import io
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": int(epoch), "time": float(t)},
+               buf)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        tmp.write(buf.getvalue())
+    os.replace(tmp.name, path)
+    history.save(path.with_name(path.name + ".history.json"))

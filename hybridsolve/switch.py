@@ -1,0 +1,580 @@
+"""Switch policies for the DNN → classical hybrid, and the spectral cost model behind the adaptive one.
+
+The cost model (DESIGN.md): the error of an iterate against the discrete solution ``u*`` is known
+without any reference from its residual, ``e = −A⁻¹ r``, so in the DST basis ``ê_k = −r̂_k / μ_k``.
+A classical sweep multiplies mode ``k`` by ``ρ_k`` (Jacobi: ``λ_k = 1 − ω μ_k / a``), hence after
+``N`` sweeps ``‖e_N‖∞ ≤ S(N) = Σ_k |ρ_k|^N |ê_k| ‖v_k‖∞`` — an upper bound. The predicted number of
+sweeps to the target ``τ`` is the smallest ``N`` with ``S(N) ≤ τ − ε_disc``; the predicted total time
+of switching at DNN step ``m`` is ``T(m) = T_dnn(m) + N(u_m) · t_sweep``.
+
+Policies:
+
+* :class:`Fixed` ``(M)`` — hand over after exactly ``M`` DNN steps (``M = 0``: the classical solver
+  alone from ``problem.initial_guess()``).
+* :class:`Sweep` ``(Ms)`` — the oracle of Figure 4(d): one training run, a snapshot at each ``M``,
+  the classical phase run from each snapshot to the target; the best ``M`` is the fastest total.
+* :class:`Adaptive` — decides online, without a reference solution, from the cost model: it keeps
+  the snapshot with the smallest predicted remaining cost and switches once the prediction has
+  stopped falling for ``patience`` × (best predicted total) seconds of DNN time.
+
+>>> import numpy as np, hybridsolve as hs
+>>> p = hs.problems.sine(1, 64, 1)
+>>> cm = CostModel(p, classical="jacobi", target_error=1e-3, disc_error=0.0, t_sweep=1e-6)
+>>> n_pred = cm.predict_sweeps(p.initial_guess())
+>>> lam = np.cos(np.pi / 64)
+>>> n_pred == int(np.ceil(np.log(1e-3) / np.log(lam)))   # one mode of amplitude 1: N = log τ / log λ₁
+True
+>>> Fixed(200).steps, Sweep([0, 100, 300]).Ms
+(200, [0, 100, 300])
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+from ._util import require_int, require_positive, require_range
+
+__all__ = ["CostModel", "Decision", "SwitchPolicy", "Fixed", "Sweep", "Adaptive", "make_policy",
+           "error_coefficients", "mode_sup_norms", "sweep_factors", "predict_sweeps",
+           "richardson_disc_error", "CLASSICAL", "jacobi_error_curve", "exact_jacobi_sweeps"]
+
+CLASSICAL = ("jacobi", "gauss_seidel", "multigrid")
+
+
+# -- spectral pieces ------------------------------------------------------------------------------
+def _eigenvalues(grid):
+    from .solvers.direct import eigenvalues
+
+    return eigenvalues(grid)
+
+
+def error_coefficients(problem, u) -> np.ndarray:
+    """DST-I coefficients ``α_k`` of ``e = u − u*`` (interior modes), from the residual only.
+
+    ``e_i = Σ_k α_k Π_d sin(i_d k_d π / n_d)``, so ``‖v_k‖∞ ≤ 1`` (the paper's normalisation).
+
+    >>> import numpy as np, hybridsolve as hs
+    >>> p = hs.problems.sine(1, 32, 1)
+    >>> a = error_coefficients(p, p.discrete_solution() + 0.5 * np.sin(3 * np.pi * p.grid.coords[0]))
+    >>> round(float(a[2]), 12), round(float(np.abs(np.delete(a, 2)).max()), 12)
+    (0.5, 0.0)
+    """
+    from .operators import residual
+
+    r = residual(problem, np.asarray(u, dtype=float))
+    grid = problem.grid
+    rhat = scipy.fft.dstn(r, type=1)
+    scale = float(np.prod([float(nd) for nd in grid.n]))
+    return -rhat / (_eigenvalues(grid) * scale)
+
+
+def _sup_1d(nd: int) -> np.ndarray:
+    """``max_i |sin(i k π / n)|`` for k = 1 … n−1 (exact: 1 if n/gcd(k,n) is even, else cos(π/2m))."""
+    k = np.arange(1, nd)
+    m = nd // np.gcd(k, nd)
+    return np.where(m % 2 == 0, 1.0, np.cos(np.pi / (2.0 * m)))
+
+
+def mode_sup_norms(grid) -> np.ndarray:
+    """``‖v_k‖∞`` on the grid points for every interior mode (product over axes)."""
+    out = np.ones(grid.interior_shape)
+    for d, nd in enumerate(grid.n):
+        shape = [1] * grid.dim
+        shape[d] = nd - 1
+        out = out * _sup_1d(nd).reshape(shape)
+    return out
+
+
+def sweep_factors(grid, classical: str = "jacobi", omega: float = 1.0) -> np.ndarray:
+    """Per-mode contraction ``ρ_k`` of one sweep, as used by the cost model.
+
+    * ``jacobi``: exact, ``λ_k = 1 − ω μ_k / a`` (the sine modes are its eigenvectors).
+    * ``gauss_seidel``: a model, not exact (the sine modes are not Gauss–Seidel eigenvectors):
+      ``ρ_k = λ̃_k²`` with ``λ̃_k`` the ω=1 Jacobi factor of the mode folded into the low half
+      (``k_d → min(k_d, n_d − k_d)``). In 1-D the Gauss–Seidel eigenvalues are exactly
+      ``cos²(kπ/n)``, ``k < n/2``; folding treats high modes as slow as their low partners, which is
+      pessimistic (Gauss–Seidel smooths them) but never optimistic for the slow modes.
+    * ``multigrid``: not per mode; see :class:`CostModel` (a measured contraction per cycle).
+    """
+    a = sum(2.0 / hd**2 for hd in grid.h)
+    if classical == "jacobi":
+        return 1.0 - omega * _eigenvalues(grid) / a
+    if classical == "gauss_seidel":
+        lam = np.zeros(grid.interior_shape)
+        for d, nd in enumerate(grid.n):
+            k = np.arange(1, nd)
+            kf = np.minimum(k, nd - k)
+            shape = [1] * grid.dim
+            shape[d] = nd - 1
+            lam = lam + (np.cos(kf * np.pi / nd) / grid.dim).reshape(shape)
+        return lam**2
+    raise ValueError(f"no per-mode sweep factors for classical={classical!r}; valid: 'jacobi', 'gauss_seidel'")
+
+
+def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax: float = 1e15) -> float:
+    """Smallest ``N ≥ 0`` with ``Σ_k |ρ_k|^N w_k ≤ tol`` (``math.inf`` if no ``N ≤ nmax`` does).
+
+    ``w_k = |ê_k| ‖v_k‖∞`` (non-negative). The sum falls monotonically in ``N``, so a doubling
+    search then bisection finds it; modes whose weights together stay below ``tol/1000`` are kept
+    as a constant (still an upper bound).
+
+    >>> predict_sweeps(np.array([1.0]), np.array([0.5]), 0.1)   # 0.5**4 = 0.0625
+    4
+    """
+    if tol <= 0:
+        return math.inf
+    w = np.abs(np.asarray(weights, dtype=float)).ravel()
+    rho = np.abs(np.asarray(factors, dtype=float)).ravel()
+    if not np.all(np.isfinite(w)):
+        return math.inf
+    total = float(w.sum())
+    if total <= tol:
+        return 0
+    order = np.argsort(w)
+    cum = np.cumsum(w[order])
+    ndrop = int(np.searchsorted(cum, tol * 1e-3, side="right"))
+    dropped = float(cum[ndrop - 1]) if ndrop > 0 else 0.0
+    keep = order[ndrop:]
+    w, rho = w[keep], rho[keep]
+    if np.any(rho >= 1.0):
+        if float(w[rho >= 1.0].sum()) + dropped > tol:
+            return math.inf
+    with np.errstate(divide="ignore"):
+        logr = np.log(rho)
+
+    def S(N):
+        return float(np.sum(w * np.exp(N * logr))) + dropped
+
+    lo, hi = 0, 1
+    while S(hi) > tol:
+        lo = hi
+        hi *= 2
+        if hi > nmax:
+            return math.inf
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if S(mid) > tol:
+            lo = mid
+        else:
+            hi = mid
+    return int(hi)
+
+
+def richardson_disc_error(problem) -> float:
+    """Estimate ``ε_disc = ‖u* − u_ref‖∞`` without the exact solution: ``‖u*_h − u*_{2h}‖∞ / 3`` on the
+    shared points (second-order scheme). Needs every ``n`` even and a problem that can be
+    re-discretised (callable or scalar source/boundary); raises ValueError otherwise.
+
+    >>> import hybridsolve as hs
+    >>> p = hs.problems.paper_1d(n=200)
+    >>> est, true = richardson_disc_error(p), p.discretisation_error()
+    >>> 0.5 < est / true < 2
+    True
+    """
+    from .solvers.direct import dst_solve
+
+    if any(nd % 2 for nd in problem.grid.n):
+        raise ValueError(f"Richardson estimate of ε_disc needs even n per axis; got n={problem.grid.n}")
+    coarse = problem.with_n(tuple(nd // 2 for nd in problem.grid.n))
+    fine = problem.discrete_solution()
+    uc = dst_solve(coarse)
+    sl = tuple(slice(None, None, 2) for _ in problem.grid.n)
+    return float(np.max(np.abs(fine[sl] - uc)) / 3.0)
+
+
+# -- the cost model -------------------------------------------------------------------------------
+class CostModel:
+    """Predicted classical cost of finishing from an iterate, without a reference solution.
+
+    Parameters (keyword-only): ``classical`` ("jacobi", "gauss_seidel", "multigrid"), ``omega``
+    (Jacobi weight), ``target_error`` τ, ``disc_error`` (ε_disc: a number, ``"richardson"`` for the
+    estimate of :func:`richardson_disc_error`, or ``"exact"`` to use the analytic solution — which
+    is a reference, so the adaptive policy defaults to ``"richardson"``), ``t_sweep`` (seconds per
+    sweep or cycle, measured by the caller), ``mg_factor`` (multigrid contraction per cycle,
+    measured by the caller).
+
+    For multigrid the model is one contraction factor for all modes:
+    ``N = ⌈log(tol / S(0)) / log ρ_mg⌉``.
+    """
+
+    def __init__(self, problem, *, classical="jacobi", omega=1.0, target_error, disc_error="richardson",
+                 t_sweep=None, mg_factor=None):
+        if classical not in CLASSICAL:
+            raise ValueError(f"unknown classical solver {classical!r}; valid: {', '.join(CLASSICAL)}")
+        self.problem = problem
+        self.classical = classical
+        self.omega = float(omega)
+        self.target_error = require_positive("target_error", target_error)
+        self.disc_error_source = disc_error if isinstance(disc_error, str) else "given"
+        if isinstance(disc_error, str):
+            if disc_error == "richardson":
+                try:
+                    eps = richardson_disc_error(problem)
+                except ValueError:
+                    eps = 0.0
+                    self.disc_error_source = "none (Richardson estimate impossible on this problem)"
+            elif disc_error == "exact":
+                eps = problem.discretisation_error() if problem.u_exact is not None else 0.0
+            else:
+                raise ValueError(f"disc_error={disc_error!r}; valid: a number >= 0, 'richardson', 'exact'")
+        else:
+            eps = require_positive("disc_error", disc_error, allow_zero=True)
+        self.disc_error = float(eps)
+        self.tol = self.target_error - self.disc_error
+        if self.tol <= 0:
+            raise ValueError(
+                f"target_error={self.target_error:.3g} is unreachable: the discretisation error "
+                f"ε_disc ≈ {self.disc_error:.3g} ({self.disc_error_source}) already exceeds it; "
+                "raise target_error or refine n")
+        self.t_sweep = None if t_sweep is None else require_positive("t_sweep", t_sweep)
+        self.mg_factor = 0.15 if mg_factor is None else require_range("mg_factor", mg_factor, 0.0, 1.0)
+        self._sup = mode_sup_norms(problem.grid)
+        self._factors = None if classical == "multigrid" else sweep_factors(problem.grid, classical, self.omega)
+        self.last_bound = math.nan
+
+    def weights(self, u) -> np.ndarray:
+        """``|ê_k| ‖v_k‖∞`` of the iterate ``u`` (full grid)."""
+        return np.abs(error_coefficients(self.problem, u)) * self._sup
+
+    def error_bound(self, u) -> float:
+        """``S(0) = Σ_k |ê_k| ‖v_k‖∞ ≥ ‖u − u*‖∞`` (no reference needed)."""
+        return float(self.weights(u).sum())
+
+    def predict_sweeps(self, u) -> float:
+        """Predicted sweeps (or multigrid cycles) from ``u`` to ``‖u − u_ref‖∞ ≤ τ`` (an upper bound)."""
+        w = self.weights(u)
+        self.last_bound = float(w.sum())
+        if self.classical == "multigrid":
+            s0 = self.last_bound
+            if not math.isfinite(s0):
+                return math.inf
+            if s0 <= self.tol:
+                return 0
+            return int(math.ceil(math.log(self.tol / s0) / math.log(self.mg_factor)))
+        return predict_sweeps(w, self._factors, self.tol)
+
+    def predict_time(self, u) -> float:
+        """Predicted classical seconds from ``u``: ``N(u) · t_sweep``."""
+        if self.t_sweep is None:
+            raise ValueError("predict_time needs t_sweep (seconds per sweep) measured first")
+        n = self.predict_sweeps(u)
+        return math.inf if n == math.inf else n * self.t_sweep
+
+
+# -- policies -------------------------------------------------------------------------------------
+@dataclass
+class Decision:
+    """What a policy says at a check: ``switch`` now or not; ``u`` the iterate to hand over (None:
+    the current one), ``step`` the DNN step it came from (0: the initial guess), ``reason`` in words."""
+
+    switch: bool
+    u: np.ndarray | None = None
+    step: int | None = None
+    reason: str = ""
+
+
+class SwitchPolicy:
+    """Base class. The hybrid calls :meth:`start` once, then :meth:`next_check` / :meth:`check`."""
+
+    name = "policy"
+
+    def start(self, *, problem, cost_model=None, u0=None, max_steps=None) -> None:
+        self.problem = problem
+        self.cost_model = cost_model
+        self.max_steps = max_steps
+
+    def next_check(self, step: int, t_step: float | None) -> int:
+        raise NotImplementedError
+
+    def check(self, step: int, t_dnn: float, u: np.ndarray, loss: float | None = None) -> Decision:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"policy": self.name}
+
+
+class Fixed(SwitchPolicy):
+    """Hand over after exactly ``steps`` DNN steps (``0``: the classical solver alone).
+
+    >>> Fixed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Fixed(steps) must be >= 0; got -1
+    """
+
+    name = "fixed"
+
+    def __init__(self, steps: int):
+        try:
+            self.steps = require_int("Fixed(steps)", steps, minimum=0)
+        except ValueError as e:
+            raise ValueError(str(e)) from None
+
+    def next_check(self, step, t_step):
+        return self.steps
+
+    def check(self, step, t_dnn, u, loss=None):
+        if step >= self.steps:
+            return Decision(True, None, step, f"fixed switch point M={self.steps} reached")
+        return Decision(False)
+
+    def describe(self):
+        return {"policy": "fixed", "M": self.steps}
+
+    def __repr__(self):
+        return f"Fixed({self.steps})"
+
+
+class Sweep(SwitchPolicy):
+    """The Figure 4(d) oracle: snapshots at every ``M`` in ``Ms`` of ONE training run; the hybrid
+    runs the classical phase from each to the target and reports every curve and the best ``M``.
+    Needs a reference (it measures the real error), so it is an experiment, not a method.
+
+    >>> Sweep([300, 0, 100]).Ms
+    [0, 100, 300]
+    >>> Sweep([])
+    Traceback (most recent call last):
+    ...
+    ValueError: Sweep(Ms) needs at least one switch point M >= 0; got []
+    """
+
+    name = "sweep"
+
+    def __init__(self, Ms):
+        try:
+            Ms = sorted({require_int("Sweep(Ms) entry", m, minimum=0) for m in Ms})
+        except TypeError:
+            raise ValueError(f"Sweep(Ms) needs a list of whole numbers >= 0; got {Ms!r}") from None
+        if not Ms:
+            raise ValueError("Sweep(Ms) needs at least one switch point M >= 0; got []")
+        self.Ms = Ms
+
+    def next_check(self, step, t_step):
+        for m in self.Ms:
+            if m > step:
+                return m
+        return self.Ms[-1]
+
+    def check(self, step, t_dnn, u, loss=None):
+        done = step >= self.Ms[-1]
+        return Decision(done, None, step, f"sweep: snapshot at M={step}" + (" (last)" if done else ""))
+
+    def describe(self):
+        return {"policy": "sweep", "Ms": list(self.Ms)}
+
+    def __repr__(self):
+        return f"Sweep({self.Ms})"
+
+
+class Adaptive(SwitchPolicy):
+    """Online switch point from the spectral cost model — no reference solution.
+
+    At step 0 it prices the classical solver alone (``T(0) = N(u₀) t_sweep`` from the initial
+    guess); at each check it prices switching now, ``T(m) = T_dnn(m) + N(u_m) t_sweep``. It keeps
+    the snapshot with the smallest predicted remaining cost ``N(u) t_sweep`` (time already spent is
+    sunk) and the smallest predicted total. It switches when
+
+    * ``N(u_m) = 0``: the DNN alone has reached the target (predicted);
+    * the DNN time since the best predicted total exceeds ``patience`` × that total (the prediction
+      stopped falling; this bounds the waste at ``patience`` of the best total — the loss
+      fluctuates, so a single bad check does not stop training);
+    * ``max_steps`` is reached.
+
+    It hands over the snapshot with the smallest predicted remaining cost — possibly the initial
+    guess (``M = 0``: the DNN did not pay).
+
+    Parameters: ``patience`` in (0, 10], ``check_every`` (steps between checks, or ``"auto"``:
+    keep the check's own cost below ``overhead`` of training time, and at least 4 checks per
+    patience window), ``overhead`` in (0, 1), ``min_steps`` (never switch to a DNN snapshot
+    before; default 0), ``disc_error`` for the cost model.
+
+    >>> Adaptive(patience=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Adaptive(patience)=0 is outside (0.0, 10.0]...
+    """
+
+    name = "adaptive"
+
+    def __init__(self, *, patience: float = 0.1, check_every="auto", overhead: float = 0.1, min_steps: int = 0,
+                 disc_error="richardson"):
+        try:
+            v = float(patience)
+        except (TypeError, ValueError):
+            raise ValueError(f"Adaptive(patience) must be a number; got {patience!r}") from None
+        if not (math.isfinite(v) and 0 < v <= 10):
+            raise ValueError(f"Adaptive(patience)={patience!r} is outside (0.0, 10.0]: it is the DNN time "
+                             "allowed without a better prediction, as a fraction of the best predicted total")
+        self.patience = v
+        if check_every != "auto":
+            check_every = require_int("Adaptive(check_every)", check_every, minimum=1)
+        self.check_every = check_every
+        self.overhead = require_range("Adaptive(overhead)", overhead, 0.0, 1.0)
+        self.min_steps = require_int("Adaptive(min_steps)", min_steps, minimum=0)
+        self.disc_error = disc_error
+        self.trace: list[dict] = []
+
+    def start(self, *, problem, cost_model=None, u0=None, max_steps=None):
+        super().start(problem=problem, cost_model=cost_model, u0=u0, max_steps=max_steps)
+        if cost_model is None or cost_model.t_sweep is None:
+            raise ValueError("Adaptive needs a CostModel with a measured t_sweep")
+        self.trace = []
+        self.check_time = 0.0  # seconds spent in the policy's own checks (part of the DNN phase cost)
+        u0 = problem.initial_guess() if u0 is None else u0
+        t0 = time.perf_counter()
+        n0 = cost_model.predict_sweeps(u0)
+        self.check_time += time.perf_counter() - t0
+        r0 = n0 * cost_model.t_sweep
+        self.best_total = (r0, 0, 0.0)            # (predicted total, step, t_dnn)
+        self.best_rem = (r0, 0, u0.copy(), n0)    # (predicted remaining, step, iterate, N)
+        self.trace.append({"step": 0, "t_dnn": 0.0, "sweeps": n0, "remaining": r0, "total": r0,
+                           "bound": cost_model.last_bound})
+        self._last_check_cost = None
+
+    def preflight(self, step_cost: float) -> Decision | None:
+        """Before any training: if even one DNN step (``step_cost``, a lower-bound estimate in seconds)
+        costs more than the patience budget on the classical-alone prediction, the DNN cannot pay
+        within the budget — switch at once (``M = 0``) without paying for a step."""
+        r0 = self.best_total[0]
+        if step_cost > self.patience * r0:
+            n0 = self.best_rem[3]
+            return Decision(True, self.best_rem[2], 0,
+                            f"adaptive (pre-flight): one DNN step costs at least {step_cost:.3g} s (a measured forward "
+                            f"pass on 256 points) > patience {self.patience:g} × {r0:.3g} s, the predicted cost "
+                            f"of the classical solver alone ({n0} sweeps × {self.cost_model.t_sweep:.3g} s); "
+                            "the DNN cannot pay: M=0")
+        return None
+
+    def next_check(self, step, t_step):
+        if self.check_every != "auto":
+            return step + self.check_every
+        if not t_step or self._last_check_cost is None:
+            return step + 1
+        k_over = self._last_check_cost / (self.overhead * t_step)
+        window = self.patience * self.best_total[0] / (4.0 * t_step) if math.isfinite(self.best_total[0]) else k_over
+        return step + max(1, int(min(k_over, max(window, 1.0))))
+
+    def check(self, step, t_dnn, u, loss=None):
+        cm = self.cost_model
+        t0 = time.perf_counter()
+        n = cm.predict_sweeps(u)
+        cost = time.perf_counter() - t0
+        self._last_check_cost = cost
+        self.check_time += cost
+        rem = n * cm.t_sweep
+        total = t_dnn + rem
+        self.trace.append({"step": step, "t_dnn": t_dnn, "sweeps": n, "remaining": rem, "total": total,
+                           "bound": cm.last_bound})
+        if step >= self.min_steps and rem < self.best_rem[0]:
+            self.best_rem = (rem, step, u.copy(), n)
+        if total < self.best_total[0]:
+            self.best_total = (total, step, t_dnn)
+        best_total, best_step, best_t = self.best_total
+        hand_rem, hand_step, hand_u, hand_n = self.best_rem
+        what = ("the classical solver alone from the initial guess (M=0)" if hand_step == 0
+                else f"the DNN output at step {hand_step}")
+        if n == 0 and step >= self.min_steps:
+            return Decision(True, None, step,
+                            f"adaptive: the DNN output at step {step} already meets the target by the cost model "
+                            f"(error bound {cm.last_bound:.3g} ≤ τ − ε_disc = {cm.tol:.3g}): DNN alone")
+        waited = t_dnn - best_t
+        if waited > self.patience * best_total:
+            return Decision(True, hand_u, hand_step,
+                            f"adaptive: predicted total stopped falling — best {best_total:.3g} s at step {best_step}, "
+                            f"and {waited:.3g} s of DNN time since then > patience {self.patience:g} × {best_total:.3g} s; "
+                            f"handing over {what}: predicted {hand_n} sweeps × {cm.t_sweep:.3g} s = {hand_rem:.3g} s")
+        if self.max_steps is not None and step >= self.max_steps:
+            return Decision(True, hand_u, hand_step,
+                            f"adaptive: max_dnn_steps={self.max_steps} reached; handing over {what}: predicted "
+                            f"{hand_n} sweeps × {cm.t_sweep:.3g} s = {hand_rem:.3g} s")
+        return Decision(False)
+
+    def describe(self):
+        return {"policy": "adaptive", "patience": self.patience, "check_every": self.check_every,
+                "overhead": self.overhead, "min_steps": self.min_steps, "disc_error": self.disc_error}
+
+    def __repr__(self):
+        return f"Adaptive(patience={self.patience}, check_every={self.check_every!r})"
+
+
+def make_policy(switch) -> SwitchPolicy:
+    """``"adaptive"`` → Adaptive(); an int M → Fixed(M); ``"fixed:M"``; a list → Sweep; a policy object as is.
+
+    >>> make_policy("adaptive").name, make_policy(50), make_policy([0, 10])
+    ('adaptive', Fixed(50), Sweep([0, 10]))
+    """
+    if isinstance(switch, SwitchPolicy):
+        return switch
+    if isinstance(switch, str):
+        if switch == "adaptive":
+            return Adaptive()
+        if switch.startswith("fixed:"):
+            return Fixed(int(switch.split(":", 1)[1]))
+        if switch.startswith("sweep:"):
+            return Sweep([int(s) for s in switch.split(":", 1)[1].split(",")])
+        raise ValueError(f"unknown switch {switch!r}; valid: 'adaptive', 'fixed:M', 'sweep:M1,M2,...', an int M, "
+                         "a list of Ms, or a Fixed/Sweep/Adaptive object")
+    if isinstance(switch, (int, np.integer)) and not isinstance(switch, bool):
+        return Fixed(int(switch))
+    if isinstance(switch, (list, tuple)):
+        return Sweep(switch)
+    raise ValueError(f"switch={switch!r} is not a policy; valid: 'adaptive', an int M, a list of Ms, a policy object")
+
+
+# -- exact Jacobi trajectories (for runs too long to execute) ---------------------------------------
+def jacobi_error_curve(problem, u0, sweeps, *, omega: float = 1.0, reference="exact") -> np.ndarray:
+    """``‖u_N − u_ref‖∞`` after ``N`` weighted-Jacobi sweeps from ``u0``, for each ``N`` in ``sweeps``,
+    WITHOUT sweeping: Jacobi is diagonal in the sine basis, so ``u_N = u* + Σ_k λ_k^N α_k v_k`` exactly
+    (up to rounding; one inverse DST per N). Used to price Jacobi runs of hours; checked against real
+    sweeps in the tests.
+
+    >>> import numpy as np, hybridsolve as hs
+    >>> from hybridsolve.solvers.relaxation import Relaxation
+    >>> p = hs.problems.paper_1d(n=64)
+    >>> u = p.initial_guess(); Relaxation(p).sweep(u, 500)
+    >>> exact = jacobi_error_curve(p, p.initial_guess(), [500])[0]
+    >>> bool(abs(exact - np.max(np.abs(u - p.u_exact))) < 1e-12)
+    True
+    """
+    grid = problem.grid
+    alpha = error_coefficients(problem, u0)
+    lam = sweep_factors(grid, "jacobi", omega)
+    ref = problem.reference(reference)
+    base = problem.discrete_solution() - ref
+    scale = float(np.prod([float(nd) for nd in grid.n]))
+    out = []
+    with np.errstate(under="ignore"):
+        for N in np.atleast_1d(sweeps):
+            coeff = alpha * np.power(lam, float(N)) * scale
+            e = base.copy()
+            e[grid.interior] += scipy.fft.idstn(coeff, type=1)
+            out.append(float(np.max(np.abs(e))))
+    return np.array(out)
+
+
+def exact_jacobi_sweeps(problem, u0, target_error: float, *, omega: float = 1.0, reference="exact",
+                        nmax: float = 1e13) -> float:
+    """Smallest ``N`` (by doubling and bisection on the exact error curve) with ``‖u_N − u_ref‖∞ ≤ τ``;
+    ``math.inf`` if not within ``nmax`` (or never: the target is below the discretisation error)."""
+    def ok(N):
+        return jacobi_error_curve(problem, u0, [N], omega=omega, reference=reference)[0] <= target_error
+
+    if ok(0):
+        return 0
+    hi = 1
+    while not ok(hi):
+        hi *= 2
+        if hi > nmax:
+            return math.inf
+    lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return int(hi)

@@ -1,0 +1,156 @@
+"""Numba kernels against their NumPy references (rtol 1e-12), in 1-D, 2-D and 3-D."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybridsolve import kernels as K
+from hybridsolve.operators import apply_laplacian
+
+# unequal spacings per axis catch coefficient mix-ups; odd/even point counts catch red-black parity errors
+SHAPES = {1: [(17,), (10,)], 2: [(9, 13), (12, 7)], 3: [(9, 7, 11), (5, 37, 6)]}
+CASES = [(d, s) for d in (1, 2, 3) for s in SHAPES[d]]
+
+
+def _spacing(shape):
+    return tuple((1.0 + 0.3 * d) / (m - 1) for d, m in enumerate(shape))
+
+
+def _close(a, b):
+    scale = max(1.0, float(np.max(np.abs(b))))
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("dim,shape", CASES)
+@pytest.mark.parametrize("count", [1, 2, 5])
+@pytest.mark.parametrize("parallel", [True, False])
+def test_jacobi_matches_reference(rng, dim, shape, count, parallel):
+    h = _spacing(shape)
+    u0, f = rng.standard_normal(shape), rng.standard_normal(shape)
+    for omega in (1.0, 0.7):
+        u = u0.copy()
+        v = np.full(shape, np.nan)  # scratch content must not matter
+        K.jacobi(dim, parallel)(u, v, f, count, *K.coefficients(h, omega))
+        _close(u, K.ref_jacobi(u0, f, h, omega, count))
+        mask = np.ones(shape, bool)
+        mask[tuple(slice(1, -1) for _ in shape)] = False
+        assert np.array_equal(u[mask], u0[mask])  # boundary untouched
+
+
+@pytest.mark.parametrize("dim,shape", CASES + [(2, (40, 13)), (2, (3, 6)), (3, (21, 5, 6)), (3, (3, 4, 5))])
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("parallel", [True, False])
+def test_red_black_matches_reference(rng, dim, shape, count, parallel):
+    h = _spacing(shape)
+    u0, f = rng.standard_normal(shape), rng.standard_normal(shape)
+    for omega in (1.0, 1.5):
+        u = u0.copy()
+        K.red_black(dim, parallel)(u, f, count, *K.coefficients(h, omega))
+        _close(u, K.ref_red_black(u0, f, h, omega, count))
+    if dim > 1:
+        # the row blocking must give the same iterate for any number of blocks (threads)
+        core = K.red_black(dim, parallel).core
+        for nthreads in (1, 3, 7):
+            u = u0.copy()
+            core(u, f, count, *K.coefficients(h, 1.0), nthreads)
+            _close(u, K.ref_red_black(u0, f, h, 1.0, count))
+
+
+def test_red_black_differs_from_jacobi(rng):
+    # guards against a "Gauss–Seidel" that is secretly Jacobi: the orderings must give different iterates
+    shape = (9, 9)
+    h = _spacing(shape)
+    u0, f = rng.standard_normal(shape), rng.standard_normal(shape)
+    a, b = u0.copy(), u0.copy()
+    K.red_black(2)(a, f, 1, *K.coefficients(h, 1.0))
+    K.jacobi(2)(b, np.empty_like(b), f, 1, *K.coefficients(h, 1.0))
+    assert np.max(np.abs(a - b)) > 1e-3
+
+
+@pytest.mark.parametrize("dim,shape", CASES)
+@pytest.mark.parametrize("parallel", [True, False])
+def test_residual_matches_operators(rng, dim, shape, parallel):
+    h = _spacing(shape)
+    u, f = rng.standard_normal(shape), rng.standard_normal(shape)
+    inner = tuple(slice(1, -1) for _ in shape)
+    ref = f[inner] - apply_laplacian(u, h)
+    r = np.zeros(shape)
+    ih = tuple(1 / hd**2 for hd in h)
+    K.residual(dim, parallel)(u, f, r, *ih)
+    _close(r[inner], ref)
+    boundary = np.ones(shape, bool)
+    boundary[inner] = False
+    assert np.all(r[boundary] == 0)  # the kernel writes interior points only
+    np.testing.assert_allclose(K.residual_sumsq(dim, parallel)(u, f, *ih), np.sum(ref**2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dim,m", [(1, 8), (2, 6), (3, 4), (2, 5)])
+@pytest.mark.parametrize("parallel", [True, False])
+def test_restrict_matches_reference(rng, dim, m, parallel):
+    fine = rng.standard_normal((2 * m + 1,) * dim)
+    coarse = np.zeros((m + 1,) * dim)
+    K.restrict(dim, parallel)(fine, coarse)
+    _close(coarse, K.ref_restrict(fine))
+
+
+@pytest.mark.parametrize("dim,m", [(1, 8), (2, 6), (3, 4), (2, 5)])
+@pytest.mark.parametrize("parallel", [True, False])
+def test_prolong_add_matches_reference(rng, dim, m, parallel):
+    coarse = rng.standard_normal((m + 1,) * dim)
+    fine0 = rng.standard_normal((2 * m + 1,) * dim)
+    fine = fine0.copy()
+    K.prolong_add(dim, parallel)(coarse, fine)
+    _close(fine, K.ref_prolong_add(coarse, fine0))
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_transfer_operators_exact_on_linear_functions(dim):
+    # independent check of the references: linear interpolation reproduces linear functions, and full
+    # weighting is (up to the factor 2^dim) the transpose of interpolation
+    m = 4
+    xc = np.meshgrid(*[np.linspace(0, 1, m + 1)] * dim, indexing="ij")
+    xf = np.meshgrid(*[np.linspace(0, 1, 2 * m + 1)] * dim, indexing="ij")
+    lin = lambda x: 1.0 + sum((d + 1) * xd for d, xd in enumerate(x))  # noqa: E731
+    fine = np.zeros((2 * m + 1,) * dim)
+    K.prolong_add(dim)(lin(xc), fine)
+    inner = tuple(slice(1, -1) for _ in range(dim))
+    _close(fine[inner], lin(xf)[inner])
+    rng = np.random.default_rng(1)
+    c = np.zeros((m + 1,) * dim)
+    c[inner] = rng.standard_normal(c[inner].shape)
+    f = np.zeros((2 * m + 1,) * dim)
+    f[inner] = rng.standard_normal(f[inner].shape)
+    Pc = np.zeros_like(f)
+    K.prolong_add(dim)(c, Pc)
+    Rf = np.zeros_like(c)
+    K.restrict(dim)(f, Rf)
+    np.testing.assert_allclose(np.sum(Pc * f), 2**dim * np.sum(c * Rf), rtol=1e-12)
+
+
+def test_diff_norms_and_triad(rng):
+    a, b = rng.standard_normal(200_001), rng.standard_normal(200_001)
+    mx, ss = K.diff_norms(a, b)
+    np.testing.assert_allclose(mx, np.max(np.abs(a - b)), rtol=1e-12)
+    np.testing.assert_allclose(ss, np.sum((a - b) ** 2), rtol=1e-12)
+    a[5] = np.nan
+    assert K.diff_norms(a, b)[0] == np.inf
+    out = np.empty_like(b)
+    K.triad(out, b, b, 2.0)
+    _close(out, 3 * b)
+
+
+def test_bad_dimension():
+    with pytest.raises(ValueError, match="dim"):
+        K.jacobi(4)
+
+
+@pytest.mark.parametrize("shape", [(9,), (5, 7), (4, 5, 6), (3, 6)])
+def test_interpolate_cubic(rng, shape):
+    c = rng.standard_normal(shape)
+    _close(K.interpolate_cubic(c), K.ref_interpolate_cubic(c))
+    # exact for cubic polynomials (independent of the reference), on axes with >= 4 points
+    if min(shape) >= 4:
+        xs_c = np.meshgrid(*[np.linspace(0, 1, m) for m in shape], indexing="ij")
+        xs_f = np.meshgrid(*[np.linspace(0, 1, 2 * m - 1) for m in shape], indexing="ij")
+        poly = lambda x: sum((d + 1) * xd**3 - xd**2 for d, xd in enumerate(x)) + np.prod(x, axis=0)  # noqa: E731
+        _close(K.interpolate_cubic(poly(xs_c)), poly(xs_f))

@@ -1,0 +1,121 @@
+"""Figures 1 and 4(a–c) are drawn from a History (what is plotted is what was recorded), survive a
+save/load round trip, and the two case kinds run in smoke size."""
+import json
+
+import numpy as np
+import pytest
+
+import hybridsolve as hs
+from hybridsolve.history import History, Record
+from hybridsolve.monitor import SpectralMonitor
+from hybridsolve.plots import poisson as pp
+
+
+@pytest.fixture(scope="module")
+def history():
+    """paper_1d, n = 200: 'jacobi' iterates from a NumPy Jacobi loop and a second phase 'dnn' of
+    smoothed iterates (any phase name works for the figures)."""
+    prob = hs.problems.paper_1d(n=200)
+    mon = SpectralMonitor(prob, peaks=[1, 3, 8], spectrum=True)
+    u = prob.initial_guess()
+    h2 = prob.grid.h[0] ** 2
+    for s in range(0, 20_001):
+        if s % 2000 == 0:
+            mon.observe(u, phase="jacobi", step=s, time=1e-5 * s)
+        u[1:-1] = 0.5 * (u[:-2] + u[2:] + h2 * prob.f[1:-1])
+    for s in range(6):
+        mon.observe(prob.u_exact * (1 - 0.5 ** s), phase="dnn", step=10 * s, time=0.1 * s)
+    return mon.history
+
+
+def _close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_delta_f_lines_are_the_recorded_series(history):
+    fig = pp.plot_delta_f(history, "jacobi")
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.lines if ln.get_label().startswith("k = ")]
+    assert [ln.get_label() for ln in lines] == ["k = 1", "k = 3", "k = 8"]
+    jac = history.phase("jacobi")
+    for ln, k in zip(lines, (1, 3, 8)):
+        assert np.array_equal(ln.get_xdata(), jac.steps())
+        assert np.allclose(ln.get_ydata(), jac.series("delta_F", k))
+    _close(fig)
+
+
+def test_heatmap_is_the_recorded_matrix(history):
+    fig = pp.plot_delta_f_heatmap(history, "dnn")
+    mesh = fig.axes[0].collections[0]
+    ks, M = history.phase("dnn").matrix("delta_F")
+    assert np.allclose(np.asarray(mesh.get_array()).reshape(M.shape), np.clip(M, 0, 1))
+    _close(fig)
+
+
+def test_figures_from_a_loaded_history(history, tmp_path):
+    history.save(tmp_path / "h")
+    h = History.load(tmp_path / "h")
+    fig = pp.plot_figure4abc(h)
+    a = fig.axes[0]
+    x, y = a.lines[0].get_data()
+    meta = h.meta["monitor"]
+    assert np.array_equal(x, meta["x"]) and np.array_equal(y, meta["u_ref"])
+    inset = a.child_axes[0]
+    dots = [ln for ln in inset.lines if ln.get_marker() == "o"]
+    assert list(dots[0].get_xdata()) == [1, 3, 8]
+    assert len(fig.axes) >= 4
+    _close(fig)
+    fig = pp.plot_error_vs_time(h)
+    labels = [ln.get_label() for ln in fig.axes[0].lines]
+    assert labels == ["jacobi", "dnn"]
+    assert np.allclose(fig.axes[0].lines[0].get_ydata(), h.phase("jacobi").column("error_inf"))
+    _close(fig)
+    fig = pp.plot_figure1(h, phase="dnn")
+    assert len(fig.axes) >= 4
+    _close(fig)
+
+
+def test_plot_errors():
+    with pytest.raises(ValueError, match="not written by a SpectralMonitor"):
+        pp.plot_reference(History([Record("x", 0, 0.0, {})]))
+    h = History([Record("jacobi", 0, 0.0, {"delta_F": {1: 1.0}})])
+    with pytest.raises(ValueError, match="no records of phase 'dnn'"):
+        pp.plot_delta_f(h, "dnn")
+
+
+def test_reference_panel_in_2d():
+    prob = hs.problems.multiscale_2d(n=32)
+    mon = SpectralMonitor(prob, basis="dst")
+    fig = pp.plot_reference(mon.history)
+    assert fig.axes[0].get_yscale() == "log"
+    _close(fig)
+
+
+# -- the case kinds in smoke size ------------------------------------------------------------------
+def test_fig4abc_case_smoke(tmp_path):
+    pytest.importorskip("torch")
+    from hybridsolve.cases import run_case
+
+    summary = run_case("cases/paper_fig4abc.toml", out=tmp_path, smoke=True, verbose=False)
+    for name in ("fig4abc.png", "fig4a.png", "heatmap_dnn.png", "heatmap_jacobi.png", "history.json", "history.npz"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert summary["peaks"] == [1, 3, 8]
+    assert summary["jacobi"]["order"] == [8, 3, 1]  # Jacobi: high frequencies first
+    assert summary["dnn"]["first_below"]["1"] is not None  # the small DNN gets the lowest peak first
+    h = History.load(tmp_path / "history.json")
+    assert h.phases == ["jacobi", "dnn"]
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "done"
+
+
+def test_fprinciple_case_smoke(tmp_path):
+    pytest.importorskip("torch")
+    from hybridsolve.cases import run_case
+
+    summary = run_case("cases/fprinciple_1d.toml", out=tmp_path, smoke=True, verbose=False)
+    assert (tmp_path / "fig1.png").stat().st_size > 0
+    assert summary["peaks"] == [1, 3, 5]
+    assert summary["first_below"]["1"] is not None
+    h = History.load(tmp_path / "history.json")
+    assert h.phases == ["epoch"] and "loss" in h.last.data
