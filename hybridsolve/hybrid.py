@@ -238,6 +238,8 @@ class Hybrid:
             return (model.train_time - t_train0) + sw.elapsed + (getattr(policy, "check_time", 0.0) - pol_t0)
 
         planned = 0 if step >= limit else min(policy.next_check(0, None), limit)
+        if self.monitor is not None and planned > 0 and base is None:
+            self._observe(candidate(), 0, time_offset)   # the network before training (monitoring only)
         while True:
             if step > 0 or planned > 0:
                 nxt = planned

@@ -78,9 +78,17 @@ class SpectralMonitor:
 
     def __init__(self, problem, *, reference="exact", basis: str = "dft", peaks="auto", bands=None,
                  spectrum: bool = False, residual: bool = True, peak_threshold: float = 0.02,
-                 max_peaks: int | None = None):
+                 max_peaks: int | None = None, **unknown):
+        from ._util import require_int, require_positive
         from .operators import rhs
         from .solvers.direct import eigenvalues
+
+        if unknown:
+            valid = ("reference", "basis", "peaks", "bands", "spectrum", "residual", "peak_threshold", "max_peaks")
+            raise ValueError(f"unknown option(s) {', '.join(map(repr, sorted(unknown)))} for SpectralMonitor; "
+                             f"valid options: {', '.join(valid)}")
+        peak_threshold = require_positive("peak_threshold", peak_threshold, allow_zero=True)
+        max_peaks = require_int("max_peaks", max_peaks, minimum=1, allow_none=True)
 
         self.problem = problem
         grid = problem.grid
@@ -153,7 +161,8 @@ class SpectralMonitor:
         else:
             self.peaks = []
             for k in np.atleast_1d(peaks).tolist() if not isinstance(peaks, (list, tuple)) else peaks:
-                if isinstance(k, bool) or not float(k).is_integer():
+                if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)) \
+                        or not float(k).is_integer():
                     raise ValueError(f"peaks must be integer frequencies; got {k!r}")
                 k = int(k)
                 if not (self.k_min <= k <= self.k_max) or self.bins.count[k] == 0:

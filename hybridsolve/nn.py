@@ -105,7 +105,8 @@ class _Act:
     def forward(self, z, zt, store):  # z: (w, N) values; zt: (w, k*N) tangents or None
         raise NotImplementedError
 
-    def backward(self, gv, gt, store, a, at):  # returns nothing; gv/gt overwritten with dL/dz, dL/dz'
+    def backward(self, gv, gt, store, a, at):
+        """Overwrite gv/gt with dL/dz, dL/dz' (or return a tensor holding dL/dz, without tangents)."""
         raise NotImplementedError
 
 
@@ -122,11 +123,10 @@ class _Tanh(_Act):
 
     def backward(self, gv, gt, store, a, at):
         if gt is None:
-            # dL/dz = g (1 − a²) = g − (g a) a, two passes
-            t = store.get("t")
-            torch.mul(a, gv, out=t)
-            gv.addcmul_(t, a, value=-1.0)
-            return
+            # dL/dz = g (1 − a²) in one fused pass into the spare buffer, which becomes the new gradient
+            t = store["t"]
+            torch.ops.aten.tanh_backward.grad_input(gv, a, grad_input=t)
+            return t
         d = store["d"]
         # σ'' z' = −2 a σ' z' = −2 a a'  ⇒  dL/dz = σ' g − 2 a Σ_k a'_k g'_k
         s = store["t"]
@@ -337,8 +337,8 @@ class MLP(torch.nn.Module):
                     ga = grads[l]
                     torch.mm(wa[:, :w].t(), g, out=ga)
                     a = acts[l][:w]
-                    act.backward(ga[:, :n], ga[:, n:] if k else None, stores[l], a[:, :n], a[:, n:] if k else None)
-                    g = ga
+                    r = act.backward(ga[:, :n], ga[:, n:] if k else None, stores[l], a[:, :n], a[:, n:] if k else None)
+                    g = ga if r is None else r
         return loss
 
     def config(self) -> dict:

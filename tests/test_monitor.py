@@ -159,6 +159,10 @@ def test_bad_input_raises_clear_value_errors():
         SpectralMonitor(prob, peaks="top")
     with pytest.raises(TypeError):
         SpectralMonitor(prob, "exact")  # options are keyword-only
+    with pytest.raises(ValueError, match="unknown option.*'peak'.*valid options: reference"):
+        SpectralMonitor(prob, peak=[1])
+    with pytest.raises(ValueError, match="peak_threshold"):
+        SpectralMonitor(prob, peak_threshold=-1)
 
 
 def test_nonfinite_iterate_is_recorded_flagged_and_reported():

@@ -13,6 +13,8 @@ from ..cases import RunContext, register_kind
 
 __all__ = ["DeepRitzParams", "run_deep_ritz", "plot_deep_ritz"]
 
+_LOSSES = ("ritz", "discrete_ritz", "fit")  # = solvers.deep_ritz.LOSSES, without importing torch here
+
 
 @dataclass
 class DeepRitzParams:
@@ -35,10 +37,8 @@ class DeepRitzParams:
     save_every: int = 5                  # save history + checkpoint every this many observations
 
     def __post_init__(self):
-        from ..solvers.deep_ritz import LOSSES
-
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss={self.loss!r}; valid: {', '.join(LOSSES)}")
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss={self.loss!r}; valid: {', '.join(_LOSSES)}")
         if self.reference not in ("exact", "discrete"):
             raise ValueError(f"reference={self.reference!r}; valid: 'exact', 'discrete'")
         if self.steps < 0 or self.observe_every < 1 or self.save_every < 1:

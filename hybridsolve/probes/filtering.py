@@ -175,7 +175,9 @@ class FilteringProbe:
     Keyword-only options: ``deltas`` (Gaussian variances δ, in the units of |x|² — with pixels in
     [0, 1] the paper's range), ``method`` (``"auto"``: ``"exact"`` when the n×n kernel rows of
     all δ fit in ``memory_gb``, else ``"sampled"``), ``rows`` (exact kernel rows kept by the
-    sampled method, default 3000), ``neighbours`` (k of the k-nearest-neighbour proxy, default 100),
+    sampled method, default 3000), ``norm_rows`` (rows, S included, on which the fixed label norms
+    ‖y_low‖², ‖y_high‖² are estimated; their kernel rows are used once and not stored; default
+    15 000), ``neighbours`` (k of the k-nearest-neighbour proxy, default 100),
     ``pca_dims`` (dimensions used to find the neighbours, default 64), ``memory_gb`` (default 4),
     ``seed``, ``block``, ``progress``.
 
@@ -190,8 +192,8 @@ class FilteringProbe:
     """
 
     def __init__(self, X, Y, *, deltas=(3.0, 7.0, 10.0), method: str = "auto", rows: int = 3000,
-                 neighbours: int = 100, pca_dims: int = 64, memory_gb: float = 4.0, seed: int = 0,
-                 block: int = 1024, progress=None):
+                 norm_rows: int = 15000, neighbours: int = 100, pca_dims: int = 64, memory_gb: float = 4.0,
+                 seed: int = 0, block: int = 1024, progress=None):
         self._X = X
         Xc, Y = _check_xy(X, Y)
         self.deltas = _check_deltas(deltas)
@@ -207,7 +209,7 @@ class FilteringProbe:
         if method == "exact" and exact_bytes > memory_gb * 1e9:
             raise ValueError(f"method='exact' stores {exact_bytes / 1e9:.1f} GB of kernel rows (> memory_gb="
                              f"{memory_gb}); use method='sampled' or raise memory_gb")
-        for name, v in (("rows", rows), ("neighbours", neighbours), ("pca_dims", pca_dims), ("block", block)):
+        for name, v in (("rows", rows), ("norm_rows", norm_rows), ("neighbours", neighbours), ("pca_dims", pca_dims), ("block", block)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
         if method == "sampled" and (rows >= n):
@@ -237,16 +239,33 @@ class FilteringProbe:
         self._Y32 = Y.astype(np.float32)
         self._YS = Y[S]
         self._ylow = {d: (self._K[d] @ self._Y32).astype(np.float64) for d in self.deltas}
+        # the label norms (denominators of eq. 6-7) are fixed: estimate them on a larger sample T ⊇ S
+        # whose kernel rows are used once and not stored
+        T, ylow_T = S, dict(self._ylow)
+        if method == "sampled" and norm_rows > rows:
+            rest = np.setdiff1d(np.arange(n), S)
+            extra = rest[_stratified(labels[rest], min(int(norm_rows) - len(S), len(rest)), seed + 1)]
+            parts = {d: [] for d in self.deltas}
+            with progress_bar(total=len(extra), desc="filtering probe: label norms", progress=progress) as bar:
+                for start in range(0, len(extra), int(block)):
+                    for d, K in kernel_rows(Xc, sq, extra[start:start + int(block)], self.deltas):
+                        parts[d].append((K @ self._Y32).astype(np.float64))
+                    bar.update(min(int(block), len(extra) - start))
+            T = np.concatenate([S, extra])
+            ylow_T = {d: np.concatenate([self._ylow[d], *parts[d]]) for d in self.deltas}
+        self.norm_rows = len(T)
         self._den = {}
         for d in self.deltas:
-            yl, yh = self._sums(d, self._Y32, self._ylow[d], self._YS)
+            yl, yh = self._sums(d, self._Y32, ylow_T[d], Y[T], T)
             if yh <= 0 or yl <= 0:
                 raise ValueError(f"δ={d}: y_low or y_high is zero (labels constant under the filter); "
                                  "e_low / e_high are undefined")
             self._den[d] = (yl, yh)
 
-    def _sums(self, d, E32, E_low_S, E_S):
-        """Σ_i |E_low_i|² and Σ_i |E_i − E_low_i|² over all rows (exact, or the regression estimate)."""
+    def _sums(self, d, E32, E_low_S, E_S, rows=None):
+        """Σ_i |E_low_i|² and Σ_i |E_i − E_low_i|² over all rows (exact, or the regression estimate
+        from the exact values on ``rows`` — default the stored rows S)."""
+        rows = self.rows if rows is None else rows
         a = np.einsum("ij,ij->i", E_low_S, E_low_S)
         b = np.einsum("ij,ij->i", E_S - E_low_S, E_S - E_low_S)
         if self.method == "exact":
@@ -256,7 +275,7 @@ class FilteringProbe:
         Eh = E32.astype(np.float64) - El
         pa = np.einsum("ij,ij->i", El, El)
         pb = np.einsum("ij,ij->i", Eh, Eh)
-        return _regression_sum(a, pa, self.rows, self.n), _regression_sum(b, pb, self.rows, self.n)
+        return _regression_sum(a, pa, rows, self.n), _regression_sum(b, pb, rows, self.n)
 
     @property
     def nbytes(self) -> int:
