@@ -180,31 +180,11 @@ def run_paper_fig4(p: Fig4Params, ctx: RunContext) -> dict:
 
 
 # -- the showcase and the crossover ------------------------------------------------------------------
-_MS1 = ((1.0, 1), (0.25, 4), (1 / 16, 12))
-
-
-def multiscale_1d(n: int = 4096):
-    """``u = sin πx + ¼ sin 4πx + 1/16 sin 12πx`` on (0, 1), zero boundary: the 1-D member of the
-    gallery's multiscale family (amplitudes 1, 1/4, 1/16). Unlike paper_1d, its solution has a large
-    component in the slowest Jacobi mode (sin πx), which Jacobi alone needs ~n² sweeps to remove."""
-    from ..problem import PoissonProblem
-
-    def u(x):
-        return sum(a * np.sin(k * np.pi * x) for a, k in _MS1)
-
-    def f(x):
-        return sum(a * (k * np.pi) ** 2 * np.sin(k * np.pi * x) for a, k in _MS1)
-
-    return PoissonProblem(domain=[(0.0, 1.0)], n=n, source=f, boundary=0.0, exact=u, name="multiscale_1d")
-
-
 def _showcase_problem(name: str, n: int):
     import hybridsolve as hs
 
-    if name == "multiscale_1d":
-        return multiscale_1d(n)
-    if name == "paper_1d":
-        return hs.problems.paper_1d(n=n)
+    if name in ("multiscale_1d", "paper_1d"):
+        return hs.problems.get(name, n=n)
     raise ValueError(f"showcase problem {name!r}; valid: 'multiscale_1d', 'paper_1d'")
 
 
