@@ -52,7 +52,7 @@ def _fmt(x, unit=" s"):
 def _markdown(p, f4, sh, smoke, load) -> str:
     a, b = f4["adaptive_total"], f4["best_total"]
     lines = [
-        "## Hybrid DNN → Jacobi (issue 5)",
+        "### Targets side by side (issue 5)",
         "",
         f"Reproduce: `hybridsolve bench hybrid` (case `cases/bench_hybrid.toml`). Machine: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores; load average at the start of the run: {load}. All times are solver seconds "
