@@ -505,48 +505,32 @@ def interpolate_cubic(coarse: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # norms of a difference (error checks) and the STREAM triad (benchmark yardstick)
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, parallel=True)
-def _diff_norms(a, b, nchunks):
-    n = a.shape[0]
-    mx = np.zeros(nchunks)
-    ss = np.zeros(nchunks)
-    step = (n + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        lo = c * step
-        hi = min(n, lo + step)
-        m = 0.0
-        s = 0.0
-        for i in range(lo, hi):
-            d = a[i] - b[i]
-            ad = abs(d)
-            if ad > m or ad != ad:
-                m = ad if ad == ad else np.inf
-            s += d * d
-        mx[c] = m
-        ss[c] = s
-    return mx.max(), ss.sum()
+@functools.lru_cache(maxsize=None)
+def _diff_norms_kernel(parallel: bool):
+    """``k(a, b, nchunks) -> (max |a − b|, Σ (a − b)²)`` over chunks (threaded when ``parallel``)."""
 
+    @njit(cache=True, parallel=parallel)
+    def diff_norms_chunks(a, b, nchunks):
+        n = a.shape[0]
+        mx = np.zeros(nchunks)
+        ss = np.zeros(nchunks)
+        step = (n + nchunks - 1) // nchunks
+        for c in prange(nchunks):
+            lo = c * step
+            hi = min(n, lo + step)
+            m = 0.0
+            s = 0.0
+            for i in range(lo, hi):
+                d = a[i] - b[i]
+                ad = abs(d)
+                if ad > m or ad != ad:
+                    m = ad if ad == ad else np.inf
+                s += d * d
+            mx[c] = m
+            ss[c] = s
+        return mx.max(), ss.sum()
 
-@njit(cache=True)
-def _diff_norms_serial(a, b, nchunks):
-    n = a.shape[0]
-    mx = np.zeros(nchunks)
-    ss = np.zeros(nchunks)
-    step = (n + nchunks - 1) // nchunks
-    for c in range(nchunks):
-        lo = c * step
-        hi = min(n, lo + step)
-        m = 0.0
-        s = 0.0
-        for i in range(lo, hi):
-            d = a[i] - b[i]
-            ad = abs(d)
-            if ad > m or ad != ad:
-                m = ad if ad == ad else np.inf
-            s += d * d
-        mx[c] = m
-        ss[c] = s
-    return mx.max(), ss.sum()
+    return diff_norms_chunks
 
 
 def diff_norms(a: np.ndarray, b: np.ndarray) -> tuple:
@@ -558,9 +542,9 @@ def diff_norms(a: np.ndarray, b: np.ndarray) -> tuple:
     a = np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
     b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
     if a.size < 65536:
-        m, s = _diff_norms_serial(a, b, 1)
+        m, s = _diff_norms_kernel(False)(a, b, 1)
     else:
-        m, s = _diff_norms(a, b, 4 * get_num_threads())
+        m, s = _diff_norms_kernel(True)(a, b, 4 * get_num_threads())
     return float(m), float(s)
 
 

@@ -26,3 +26,14 @@ def fashion_dir():
             pytest.fail(msg)
         pytest.skip(msg)
     return FASHION_DIR
+
+
+@pytest.fixture
+def torch_one_thread():
+    """Tiny networks run on one torch thread (a thread pool on a busy 2-core machine only adds waiting)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -16,13 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(widths=(1, 16, 16, 1), init_std=0.5, lr=5e-3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread (a thread pool on a busy 2-core machine only adds waiting)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def small(problem, **kw):

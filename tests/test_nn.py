@@ -7,13 +7,7 @@ torch = pytest.importorskip("torch")
 from hybridsolve.nn import MLP, check_widths, fit_1d, forward_flops  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread (a thread pool on a busy 2-core machine only adds waiting)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _loss_fn(c, cx):
