@@ -511,6 +511,7 @@ def _diff_norms_kernel(parallel: bool):
 
     @njit(cache=True, parallel=parallel)
     def diff_norms_chunks(a, b, nchunks):
+        _ = parallel  # a closure constant: without it the serial build loads the parallel one from the cache
         n = a.shape[0]
         mx = np.zeros(nchunks)
         ss = np.zeros(nchunks)

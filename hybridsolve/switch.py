@@ -118,8 +118,9 @@ def sweep_factors(grid, classical: str = "jacobi", omega: float = 1.0) -> np.nda
 def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax: float = 1e15) -> float:
     """Smallest ``N ≥ 0`` with ``Σ_k |ρ_k|^N w_k ≤ tol`` (``math.inf`` if no ``N ≤ nmax`` does).
 
-    ``w_k = |ê_k| ‖v_k‖∞`` (non-negative). The sum falls monotonically in ``N``, so a doubling
-    search then bisection finds it; modes whose weights together stay below ``tol/1000`` are kept
+    ``w_k = |ê_k| ‖v_k‖∞`` (non-negative). The sum falls monotonically in ``N``; Newton's method on its
+    logarithm (convex) approaches the answer from below, and a doubling search then bisection is the
+    fallback; modes whose weights together stay below ``tol/1000`` are kept
     as a constant (still an upper bound).
 
     >>> predict_sweeps(np.array([1.0]), np.array([0.5]), 0.1)   # 0.5**4 = 0.0625
@@ -147,8 +148,16 @@ def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax
         logr = np.log(rho)
 
     def S(N):
-        return float(np.sum(w * np.exp(N * logr))) + dropped
+        with np.errstate(invalid="ignore"):
+            terms = w * np.exp(N * logr)
+        return float(np.sum(np.where(rho > 0, terms, w if N == 0 else 0.0))) + dropped
 
+    if np.all(rho <= 1.0) and S(1) > tol:
+        n = _newton_sweeps(w[rho > 0], logr[rho > 0], tol - dropped, nmax)
+        if n is not None:
+            while S(n) > tol:   # Newton stops left of the root; walk the last sweeps exactly
+                n += 1
+            return int(n)
     lo, hi = 0, 1
     while S(hi) > tol:
         lo = hi
@@ -162,6 +171,33 @@ def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax
         else:
             hi = mid
     return int(hi)
+
+
+def _newton_sweeps(w, logr, tol, nmax):
+    """Newton on ``f(N) = log Σ w_k e^{N log ρ_k} − log tol`` from ``N = 1``, where ``f > 0``. ``f`` is
+    convex and decreasing (a log-sum-exp of decreasing lines), so every Newton iterate stays left
+    of the root and they increase to it: a handful of passes over the modes instead of the ~2 log₂ N
+    of bisection (the adaptive policy prices a snapshot at every check). Returns ``ceil`` of the
+    last iterate (≤ the answer), or None to fall back on bisection."""
+    if tol <= 0:
+        return None
+    x, logtol = 1.0, math.log(tol)
+    for _ in range(100):
+        e = w * np.exp(x * logr)
+        s = float(e.sum())
+        if s <= 0:
+            return None
+        f = math.log(s) - logtol
+        df = float((e * logr).sum()) / s
+        if f <= 0 or df >= 0:   # only by rounding: let bisection decide
+            return None
+        step = -f / df
+        x += step
+        if x > nmax:
+            return None
+        if step < 0.25:
+            return int(math.ceil(x - step))
+    return None
 
 
 def richardson_disc_error(problem) -> float:
@@ -385,11 +421,13 @@ class Adaptive(SwitchPolicy):
     * ``max_steps`` is reached.
 
     It hands over the snapshot with the smallest predicted remaining cost — possibly the initial
-    guess (``M = 0``: the DNN did not pay).
+    guess (``M = 0``: the DNN did not pay). Past the best switch point it spends at most about
+    ``patience + overhead`` of the best total (waiting, and its own checks) — the price of deciding
+    online; the defaults (0.05 each) keep that near 10 %.
 
-    Parameters: ``patience`` in (0, 10], ``check_every`` (steps between checks, or ``"auto"``:
-    keep the check's own cost below ``overhead`` of training time, and at least 4 checks per
-    patience window), ``overhead`` in (0, 1), ``min_steps`` (never switch to a DNN snapshot
+    Parameters: ``patience`` in (0, 10] (default 0.05), ``check_every`` (steps between checks, or
+    ``"auto"``: keep the check's own cost below ``overhead`` of training time, and at least 4 checks
+    per patience window), ``overhead`` in (0, 1) (default 0.05), ``min_steps`` (never switch to a DNN snapshot
     before; default 0), ``disc_error`` for the cost model.
 
     >>> Adaptive(patience=0)
@@ -400,7 +438,7 @@ class Adaptive(SwitchPolicy):
 
     name = "adaptive"
 
-    def __init__(self, *, patience: float = 0.1, check_every="auto", overhead: float = 0.1, min_steps: int = 0,
+    def __init__(self, *, patience: float = 0.05, check_every="auto", overhead: float = 0.05, min_steps: int = 0,
                  disc_error="richardson"):
         try:
             v = float(patience)
@@ -435,16 +473,17 @@ class Adaptive(SwitchPolicy):
                            "bound": cost_model.last_bound})
         self._last_check_cost = None
 
-    def preflight(self, step_cost: float) -> Decision | None:
-        """Before any training: if even one DNN step (``step_cost``, a lower-bound estimate in seconds)
-        costs more than the patience budget on the classical-alone prediction, the DNN cannot pay
-        within the budget — switch at once (``M = 0``) without paying for a step."""
+    def preflight(self, step_cost: float, points: int | None = None) -> Decision | None:
+        """Before any training: if even one DNN step (``step_cost``, a lower bound in seconds — the
+        hybrid measures a forward pass on the ``points`` a step uses) costs more than the patience
+        budget on the classical-alone prediction, the DNN cannot pay within the budget — switch at
+        once (``M = 0``) without paying for a step."""
         r0 = self.best_total[0]
         if step_cost > self.patience * r0:
             n0 = self.best_rem[3]
             return Decision(True, self.best_rem[2], 0,
                             f"adaptive (pre-flight): one DNN step costs at least {step_cost:.3g} s (a measured forward "
-                            f"pass on 256 points) > patience {self.patience:g} × {r0:.3g} s, the predicted cost "
+                            f"pass on the {points or '?'} points a step uses) > patience {self.patience:g} × {r0:.3g} s, the predicted cost "
                             f"of the classical solver alone ({n0} sweeps × {self.cost_model.t_sweep:.3g} s); "
                             "the DNN cannot pay: M=0")
         return None

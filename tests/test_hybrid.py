@@ -202,13 +202,15 @@ def test_showcase_case_smoke(tmp_path):
     assert s["jacobi_alone_time"] > 0 and s["adaptive_total"] > 0
 
 
-def test_showcase_evaluates_snapshots_like_the_model_itself():
-    """The showcase prices snapshots on other grids: on the model's own grid that must be grid_values()."""
-    from hybridsolve.experiments.hybrid import _grid_eval
+def test_preflight_times_a_forward_pass_on_the_points_a_step_uses():
+    from hybridsolve.hybrid import _step_cost_lower_bound
     from hybridsolve.solvers.deep_ritz import DeepRitz
 
-    p = hs.problems.paper_1d(n=64)
-    for hard in (True, False):
-        m = DeepRitz(p, widths=[1, 8, 1], hard_bc=hard, init_std=0.5)
-        m.step(2)
-        assert np.allclose(_grid_eval(m, p), p.apply_boundary(m.grid_values()), atol=1e-12)
+    p = hs.problems.paper_1d(n=200)
+    full = DeepRitz(p, widths=[1, 8, 1])
+    mini = DeepRitz(p, widths=[1, 8, 1], batch_size=50)
+    assert full.points_per_step == 201                 # full batch in 1-D: every grid point
+    assert mini.points_per_step == 50 + 2              # the interior minibatch and both boundary points
+    for m in (full, mini):
+        secs, pts = _step_cost_lower_bound(m)
+        assert pts == m.points_per_step and secs > 0

@@ -154,3 +154,27 @@ def test_interpolate_cubic(rng, shape):
         xs_f = np.meshgrid(*[np.linspace(0, 1, 2 * m - 1) for m in shape], indexing="ij")
         poly = lambda x: sum((d + 1) * xd**3 - xd**2 for d, xd in enumerate(x)) + np.prod(x, axis=0)  # noqa: E731
         _close(K.interpolate_cubic(poly(xs_c)), poly(xs_f))
+
+
+def _closure_values(kernel):
+    dispatcher = getattr(kernel, "core", kernel)   # red_black wraps its dispatcher to pass the thread count
+    return [c.cell_contents for c in (dispatcher.py_func.__closure__ or ())]
+
+
+@pytest.mark.parametrize("factory", ["jacobi", "red_black", "residual", "residual_sumsq", "restrict", "prolong_add"])
+@pytest.mark.parametrize("dim", [2, 3])
+def test_serial_and_parallel_builds_have_distinct_cache_keys(factory, dim):
+    """Numba's on-disk cache key ignores ``parallel=`` but includes closure values: a serial build
+    without ``parallel`` in its closure loads the threaded one from the cache (this made every
+    small-grid error check 130 µs instead of 2 µs)."""
+    from hybridsolve import kernels
+
+    make = getattr(kernels, factory)
+    assert False in _closure_values(make(dim, False)) and True in _closure_values(make(dim, True))
+
+
+def test_diff_norms_serial_and_parallel_builds_have_distinct_cache_keys():
+    from hybridsolve.kernels import _diff_norms_kernel
+
+    assert False in _closure_values(_diff_norms_kernel(False))
+    assert True in _closure_values(_diff_norms_kernel(True))

@@ -214,3 +214,15 @@ def test_exact_jacobi_sweeps_match_real_sweeps(omega):
     curve = jacobi_error_curve(p, p.initial_guess(), [0, 777], omega=omega)
     assert curve[0] == pytest.approx(np.max(np.abs(p.initial_guess() - p.u_exact)))
     assert curve[1] == pytest.approx(np.max(np.abs(u - p.u_exact)), rel=1e-9)
+
+
+def test_preflight_switches_at_once_only_when_one_step_exceeds_the_patience_budget():
+    p = hs.problems.sine(1, 64, 1)
+    cm = CostModel(p, target_error=1e-3, disc_error=0.0, t_sweep=1e-6)
+    pol = Adaptive(patience=0.05)
+    pol.start(problem=p, cost_model=cm, u0=p.initial_guess())
+    budget = 0.05 * pol.best_total[0]          # patience × the predicted cost of Jacobi alone
+    assert pol.preflight(0.9 * budget, 65) is None
+    d = pol.preflight(1.1 * budget, 65)
+    assert d.switch and d.step == 0 and "65 points" in d.reason and "M=0" in d.reason
+    assert np.array_equal(d.u, p.initial_guess())

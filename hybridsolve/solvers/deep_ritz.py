@@ -128,6 +128,11 @@ class DeepRitz:
         """Forward FLOPs of one full-batch pass (``2 Σ fan_in·fan_out`` per point)."""
         return forward_flops(self.widths, self._x.shape[0])
 
+    @property
+    def points_per_step(self) -> int:
+        """How many points one training step evaluates the network on (its batch)."""
+        return self._nbatch_int + self._nbatch_bdry if self._minibatch else int(self._x.shape[0])
+
     # -- problem-dependent data ----------------------------------------------------------------------
     def retarget(self, problem) -> None:
         """Switch to another problem on the same grid, keeping the weights and the optimiser state.
@@ -294,7 +299,7 @@ class DeepRitz:
         lossfn = {"ritz": self._loss_ritz, "discrete_ritz": self._loss_discrete, "fit": self._loss_fit}[self.loss_kind]
         tangents = self.loss_kind == "ritz"
         sw = Stopwatch().start()
-        npts = self._nbatch_int + self._nbatch_bdry if self._minibatch else self._x.shape[0]
+        npts = self.points_per_step
         threads = threads_for(self.widths, npts * (1 + (self.widths[0] if tangents else 0)), self.device)
         try:
             for _ in range(k):
