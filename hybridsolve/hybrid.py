@@ -68,7 +68,7 @@ def measure_sweep_time(problem, classical="jacobi", *, omega=1.0, repeats: int =
         t1 = run(k1)
         while True:
             t2 = run(k2)
-            if t2 - t1 > 0.005 or k2 >= 10**6:
+            if t2 - t1 > 0.002 or k2 >= 10**6:
                 break
             k2 *= 4
         diffs = [t2 - t1] + [run(k2) - run(k1) for _ in range(max(repeats, 1) - 1)]
@@ -87,19 +87,6 @@ def measure_sweep_time(problem, classical="jacobi", *, omega=1.0, repeats: int =
                 rho = float(f)
         return best, rho
     raise ValueError(f"unknown classical solver {classical!r}; valid: {', '.join(CLASSICAL)}")
-
-
-def _step_cost_lower_bound(model) -> tuple[float, int]:
-    """A lower bound on one training step of ``model``, measured without taking one: a forward pass
-    on as many points as a step uses (its batch). A step does that forward pass and more (the
-    derivative tangents, the backward pass, the optimiser), so the measured seconds can only
-    underestimate it. Returns ``(seconds, points)``."""
-    npts = model.points_per_step
-    pts = model.problem.grid.points()
-    pts = pts[np.linspace(0, pts.shape[0] - 1, npts).astype(np.int64)]
-    t0 = time.perf_counter()
-    model.net.evaluate(pts)
-    return time.perf_counter() - t0, npts
 
 
 class Hybrid:
@@ -178,6 +165,16 @@ class Hybrid:
         opts.setdefault("seed", self.seed)
         check_options(DeepRitz.__init__, opts, "the hybrid's dnn=dict(...)")
         return DeepRitz(problem, **opts)
+
+    def _preflight(self, pol, problem=None, options=None) -> Decision | None:
+        """The adaptive policy's pre-flight, before any network is built (see :meth:`Adaptive.preflight`)."""
+        if not isinstance(pol, Adaptive):
+            return None
+        from .solvers.deep_ritz import DeepRitz, step_cost_lower_bound
+
+        options = self.dnn if options is None else options
+        check_options(DeepRitz.__init__, options, "the hybrid's dnn=dict(...)")
+        return pol.preflight(*step_cost_lower_bound(problem or self.problem, options, budget=pol.preflight_budget))
 
     def _cost_model(self, t_sweep, mg_factor):
         return CostModel(self.problem, classical=self.classical, omega=self.omega, target_error=self.target_error,
@@ -343,13 +340,11 @@ class Hybrid:
             from .solvers import deep_ritz  # noqa: F401  (importing torch is a per-process cost, not the solve's)
 
             t0 = time.perf_counter()
-            model = self._make_dnn(prob, self.dnn)
             pol.start(problem=prob, cost_model=cm, u0=u0, max_steps=self.max_dnn_steps)
-            pre = None
-            if isinstance(pol, Adaptive):
-                pre = pol.preflight(*_step_cost_lower_bound(model))
+            pre = self._preflight(pol)
+            model = self._make_dnn(prob, self.dnn) if pre is None else None
             t_build = time.perf_counter() - t0
-            # the setup (sweep timing, ε_disc estimate, network construction, pre-flight) counts in the DNN phase
+            # the setup (sweep timing, ε_disc estimate, pre-flight, network construction) counts in the DNN phase
             offset = t_setup + t_build
             if pre is not None:
                 decision, t_dnn, steps = pre, 0.0, 0
@@ -357,7 +352,7 @@ class Hybrid:
                 decision, t_dnn, steps, diverged = self._dnn_phase(prob, model, pol, u_start=u0, time_offset=offset)
             t_dnn += offset
             self.info["time_setup"] = offset
-            self.info["time_train"] = float(model.train_time)
+            self.info["time_train"] = float(model.train_time) if model is not None else 0.0
             self.info["time_switch"] = float(getattr(pol, "check_time", 0.0))
             self.info["t_step"] = float(model.train_time / steps) if steps else None
         u_hand = prob.apply_boundary(decision.u)
@@ -488,9 +483,9 @@ class Hybrid:
             from .solvers import deep_ritz  # noqa: F401  (torch import: a per-process cost)
 
             t0 = time.perf_counter()
-            model = self._make_dnn(prob, self.dnn)
             pol.start(problem=prob, cost_model=cm, u0=u0, max_steps=self.max_dnn_steps)
-            pre = pol.preflight(*_step_cost_lower_bound(model)) if isinstance(pol, Adaptive) else None
+            pre = self._preflight(pol)
+            model = self._make_dnn(prob, self.dnn) if pre is None else None
             t += time.perf_counter() - t0
             if pre is not None:
                 first = pre
@@ -540,8 +535,7 @@ class Hybrid:
             opts.setdefault("loss", "discrete_ritz")
             cpol = Adaptive(patience=getattr(self.policy, "patience", 0.1), check_every="auto")
             cpol.start(problem=prob, cost_model=cm, u0=u, max_steps=None)
-            probe = corr_model if corr_model is not None else model
-            pre = cpol.preflight(*_step_cost_lower_bound(probe)) if probe is not None else None
+            pre = self._preflight(cpol, cprob, opts)
             if pre is not None:
                 t += time.perf_counter() - t0
                 events.append({"kind": "correction", "steps": 0, "used_step": 0, "reason": pre.reason, "time": t})

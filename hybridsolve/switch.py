@@ -473,17 +473,23 @@ class Adaptive(SwitchPolicy):
                            "bound": cost_model.last_bound})
         self._last_check_cost = None
 
+    @property
+    def preflight_budget(self) -> float:
+        """Seconds one DNN step may cost before the pre-flight calls the DNN hopeless: ``patience`` × the
+        predicted cost of the classical solver alone."""
+        return self.patience * self.best_total[0]
+
     def preflight(self, step_cost: float, points: int | None = None) -> Decision | None:
         """Before any training: if even one DNN step (``step_cost``, a lower bound in seconds — the
         hybrid measures a forward pass on the ``points`` a step uses) costs more than the patience
         budget on the classical-alone prediction, the DNN cannot pay within the budget — switch at
         once (``M = 0``) without paying for a step."""
         r0 = self.best_total[0]
-        if step_cost > self.patience * r0:
+        if step_cost > self.preflight_budget:
             n0 = self.best_rem[3]
             return Decision(True, self.best_rem[2], 0,
                             f"adaptive (pre-flight): one DNN step costs at least {step_cost:.3g} s (a measured forward "
-                            f"pass on the {points or '?'} points a step uses) > patience {self.patience:g} × {r0:.3g} s, the predicted cost "
+                            f"pass of the network on {points or '?'} points, no more than a step uses) > patience {self.patience:g} × {r0:.3g} s, the predicted cost "
                             f"of the classical solver alone ({n0} sweeps × {self.cost_model.t_sweep:.3g} s); "
                             "the DNN cannot pay: M=0")
         return None

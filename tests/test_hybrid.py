@@ -203,14 +203,22 @@ def test_showcase_case_smoke(tmp_path):
 
 
 def test_preflight_times_a_forward_pass_on_the_points_a_step_uses():
-    from hybridsolve.hybrid import _step_cost_lower_bound
-    from hybridsolve.solvers.deep_ritz import DeepRitz
+    from hybridsolve.nn import forward_seconds
+    from hybridsolve.solvers.deep_ritz import DeepRitz, step_cost_lower_bound
 
     p = hs.problems.paper_1d(n=200)
-    full = DeepRitz(p, widths=[1, 8, 1])
-    mini = DeepRitz(p, widths=[1, 8, 1], batch_size=50)
-    assert full.points_per_step == 201                 # full batch in 1-D: every grid point
-    assert mini.points_per_step == 50 + 2              # the interior minibatch and both boundary points
-    for m in (full, mini):
-        secs, pts = _step_cost_lower_bound(m)
-        assert pts == m.points_per_step and secs > 0
+    for opts in ({}, {"batch_size": 50}, {"loss": "discrete_ritz"}):
+        model = DeepRitz(p, widths=[1, 8, 1], **opts)
+        secs, pts = step_cost_lower_bound(p, dict(widths=[1, 8, 1], **opts))
+        assert pts == model.points_per_step and secs > 0
+    # over budget: it stops after the first (smallest) pass instead of timing the whole batch
+    secs, pts = forward_seconds([1, 64, 64, 1], "tanh", 100_000, budget=0.0)
+    assert pts == 64 and secs > 0
+
+
+def test_preflight_decides_before_any_network_is_built():
+    """The paper's network at the paper's size against a Jacobi solve of a few ms: M=0, nothing trained or built."""
+    p = hs.problems.paper_1d(n=64)
+    res = hs.solve(p, "hybrid", dnn=dict(widths=[1, 4000, 500, 400, 1]), switch="adaptive", target_error=1e-2)
+    assert res.converged and res.info["switch_step"] == 0 and res.info["dnn_steps"] == 0
+    assert "pre-flight" in res.info["switch_reason"] and res.info["time_train"] == 0.0

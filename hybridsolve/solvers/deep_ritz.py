@@ -36,7 +36,8 @@ import torch
 
 from .._util import Stopwatch, progress_bar, require_int, require_positive
 from ..history import History, Record, _from_json, _to_json, atomic_write_bytes
-from ..nn import MLP, _adam, check_widths, cpu_threads, forward_flops, resolve_device, resolve_dtype, threads_for
+from ..nn import (MLP, _adam, check_widths, cpu_threads, forward_flops, forward_seconds, resolve_device, resolve_dtype,
+                  threads_for)
 from ..result import SolveResult
 from ..stopping import StoppingRule
 
@@ -67,6 +68,38 @@ class _hybridmethod:
         if obj is None:
             return self.fclass.__get__(cls, cls)
         return self.finstance.__get__(obj, cls)
+
+
+def points_per_step_for(grid, loss: str = "ritz", batch_size=None) -> int:
+    """How many points one training step of a :class:`DeepRitz` on ``grid`` evaluates the network on
+    (its ``points_per_step``), without building one.
+
+    >>> import hybridsolve as hs
+    >>> g = hs.problems.paper_1d(n=200).grid
+    >>> points_per_step_for(g), points_per_step_for(g, batch_size=50), points_per_step_for(g, "discrete_ritz")
+    (201, 52, 199)
+    """
+    n_all = int(np.prod(grid.shape))
+    nb = int(np.count_nonzero(grid.boundary_mask()))
+    n_int = n_all - nb
+    if loss == "ritz":
+        bs = batch_size if batch_size is not None else (None if grid.dim == 1 else _DEFAULT_MINIBATCH)
+        return bs + min(nb, bs) if bs is not None and bs < n_int else n_all
+    return n_int if loss == "discrete_ritz" else n_all
+
+
+def step_cost_lower_bound(problem, options: dict, *, budget: float = math.inf) -> tuple[float, int]:
+    """A lower bound, in seconds, on one training step of ``DeepRitz(problem, **options)`` — without
+    building the model (the random initialisation of the paper's network alone takes ~60 ms, about half a
+    Jacobi solve at its size): a forward pass of a zero-weight network of the same widths over the points
+    a step uses (:func:`~hybridsolve.nn.forward_seconds`, which stops early once over ``budget``).
+    A step does that pass and the tangents, the backward pass and the optimiser besides.
+    Returns ``(seconds, points timed)``."""
+    dim = problem.grid.dim
+    widths = default_widths(dim) if options.get("widths") is None else options["widths"]
+    npts = points_per_step_for(problem.grid, options.get("loss", "ritz"), options.get("batch_size"))
+    return forward_seconds(widths, options.get("activation", "tanh"), npts, dtype=options.get("dtype", "float32"),
+                           device=options.get("device"), budget=budget)
 
 
 class DeepRitz:
