@@ -476,7 +476,7 @@ class Hybrid:
         # 1. the one-switch DNN phase under the given policy
         pol = self.policy if not isinstance(self.policy, Adaptive) else Adaptive(
             patience=self.policy.patience, check_every=self.policy.check_every, overhead=self.policy.overhead,
-            min_steps=self.policy.min_steps, disc_error=self.policy.disc_error)
+            min_steps=self.policy.min_steps, confirm=self.policy.confirm, disc_error=self.policy.disc_error)
         if isinstance(pol, Fixed) and pol.steps == 0:
             u, first = u0, Decision(True, u0, 0, "fixed M=0")
         else:
@@ -533,7 +533,8 @@ class Hybrid:
             opts = dict(self.dnn)
             opts.update(self.correction_dnn)
             opts.setdefault("loss", "discrete_ritz")
-            cpol = Adaptive(patience=getattr(self.policy, "patience", 0.1), check_every="auto")
+            cpol = Adaptive(patience=getattr(self.policy, "patience", 0.05), confirm=getattr(self.policy, "confirm", 3),
+                            check_every="auto")
             cpol.start(problem=prob, cost_model=cm, u0=u, max_steps=None)
             pre = self._preflight(cpol, cprob, opts)
             if pre is not None:

@@ -417,7 +417,10 @@ class Adaptive(SwitchPolicy):
     * ``N(u_m) = 0``: the DNN alone has reached the target (predicted);
     * the DNN time since the best predicted total exceeds ``patience`` × that total (the prediction
       stopped falling; this bounds the waste at ``patience`` of the best total — the loss
-      fluctuates, so a single bad check does not stop training);
+      fluctuates, so a single bad check does not stop training). "Best" here is the best total that
+      held for ``confirm`` checks in a row (their maximum): one lucky check early in training,
+      followed by a hump while the network is still learning its lowest modes, would otherwise
+      start the clock and stop the training before the real minimum;
     * ``max_steps`` is reached.
 
     It hands over the snapshot with the smallest predicted remaining cost — possibly the initial
@@ -427,7 +430,8 @@ class Adaptive(SwitchPolicy):
 
     Parameters: ``patience`` in (0, 10] (default 0.05), ``check_every`` (steps between checks, or
     ``"auto"``: keep the check's own cost below ``overhead`` of training time, and at least 4 checks
-    per patience window), ``overhead`` in (0, 1) (default 0.05), ``min_steps`` (never switch to a DNN snapshot
+    per patience window), ``overhead`` in (0, 1) (default 0.05), ``confirm`` (checks a best total
+    must hold, default 3), ``min_steps`` (never switch to a DNN snapshot
     before; default 0), ``disc_error`` for the cost model.
 
     >>> Adaptive(patience=0)
@@ -439,7 +443,7 @@ class Adaptive(SwitchPolicy):
     name = "adaptive"
 
     def __init__(self, *, patience: float = 0.05, check_every="auto", overhead: float = 0.05, min_steps: int = 0,
-                 disc_error="richardson"):
+                 confirm: int = 3, disc_error="richardson"):
         try:
             v = float(patience)
         except (TypeError, ValueError):
@@ -453,6 +457,7 @@ class Adaptive(SwitchPolicy):
         self.check_every = check_every
         self.overhead = require_range("Adaptive(overhead)", overhead, 0.0, 1.0)
         self.min_steps = require_int("Adaptive(min_steps)", min_steps, minimum=0)
+        self.confirm = require_int("Adaptive(confirm)", confirm, minimum=1)
         self.disc_error = disc_error
         self.trace: list[dict] = []
 
@@ -468,6 +473,7 @@ class Adaptive(SwitchPolicy):
         self.check_time += time.perf_counter() - t0
         r0 = n0 * cost_model.t_sweep
         self.best_total = (r0, 0, 0.0)            # (predicted total, step, t_dnn)
+        self.best_held = (r0, 0, 0.0)             # the same for totals held over ``confirm`` checks
         self.best_rem = (r0, 0, u0.copy(), n0)    # (predicted remaining, step, iterate, N)
         self.trace.append({"step": 0, "t_dnn": 0.0, "sweeps": n0, "remaining": r0, "total": r0,
                            "bound": cost_model.last_bound})
@@ -518,7 +524,13 @@ class Adaptive(SwitchPolicy):
             self.best_rem = (rem, step, u.copy(), n)
         if total < self.best_total[0]:
             self.best_total = (total, step, t_dnn)
-        best_total, best_step, best_t = self.best_total
+        # the stopping clock runs from the best total that held for ``confirm`` checks in a row: an
+        # isolated lucky check early in training (followed by a hump) must not start it
+        recent = [r["total"] for r in self.trace[-self.confirm:]]
+        held = max(recent) if len(recent) == self.confirm else math.inf
+        if held < self.best_held[0]:
+            self.best_held = (held, step, t_dnn)
+        best_total, best_step, best_t = self.best_held
         hand_rem, hand_step, hand_u, hand_n = self.best_rem
         what = ("the classical solver alone from the initial guess (M=0)" if hand_step == 0
                 else f"the DNN output at step {hand_step}")
@@ -529,7 +541,8 @@ class Adaptive(SwitchPolicy):
         waited = t_dnn - best_t
         if waited > self.patience * best_total:
             return Decision(True, hand_u, hand_step,
-                            f"adaptive: predicted total stopped falling — best {best_total:.3g} s at step {best_step}, "
+                            f"adaptive: predicted total stopped falling — best {best_total:.3g} s (held over "
+                            f"{self.confirm} checks) at step {best_step}, "
                             f"and {waited:.3g} s of DNN time since then > patience {self.patience:g} × {best_total:.3g} s; "
                             f"handing over {what}: predicted {hand_n} sweeps × {cm.t_sweep:.3g} s = {hand_rem:.3g} s")
         if self.max_steps is not None and step >= self.max_steps:
@@ -540,7 +553,8 @@ class Adaptive(SwitchPolicy):
 
     def describe(self):
         return {"policy": "adaptive", "patience": self.patience, "check_every": self.check_every,
-                "overhead": self.overhead, "min_steps": self.min_steps, "disc_error": self.disc_error}
+                "overhead": self.overhead, "min_steps": self.min_steps, "confirm": self.confirm,
+                "disc_error": self.disc_error}
 
     def __repr__(self):
         return f"Adaptive(patience={self.patience}, check_every={self.check_every!r})"
