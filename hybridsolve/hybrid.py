@@ -259,9 +259,10 @@ class Hybrid:
                     step = model.steps_done - step0
             is_check = step >= planned or step >= limit
             if is_check:
+                before = sw.stop()
                 sw.start()
                 u = candidate()
-                sw.stop()
+                policy.last_eval_cost = sw.stop() - before   # the grid evaluation is part of what a check costs
             else:
                 u = candidate()  # monitoring only: not timed
             if not np.all(np.isfinite(u)):

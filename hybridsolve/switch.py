@@ -120,8 +120,8 @@ def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax
 
     ``w_k = |ê_k| ‖v_k‖∞`` (non-negative). The sum falls monotonically in ``N``; Newton's method on its
     logarithm (convex) approaches the answer from below, and a doubling search then bisection is the
-    fallback; modes whose weights together stay below ``tol/1000`` are kept
-    as a constant (still an upper bound).
+    fallback; modes each below ``tol/(1000 K)`` (``K`` modes: together below ``tol/1000``) are kept as
+    a constant (still an upper bound).
 
     >>> predict_sweeps(np.array([1.0]), np.array([0.5]), 0.1)   # 0.5**4 = 0.0625
     4
@@ -135,11 +135,8 @@ def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax
     total = float(w.sum())
     if total <= tol:
         return 0
-    order = np.argsort(w)
-    cum = np.cumsum(w[order])
-    ndrop = int(np.searchsorted(cum, tol * 1e-3, side="right"))
-    dropped = float(cum[ndrop - 1]) if ndrop > 0 else 0.0
-    keep = order[ndrop:]
+    keep = w > tol * 1e-3 / w.size   # together the rest weigh at most tol/1000 (no sort needed)
+    dropped = float(w[~keep].sum())
     w, rho = w[keep], rho[keep]
     if np.any(rho >= 1.0):
         if float(w[rho >= 1.0].sum()) + dropped > tol:
@@ -418,7 +415,7 @@ class Adaptive(SwitchPolicy):
     * the DNN time since the best predicted total exceeds ``patience`` × that total (the prediction
       stopped falling; this bounds the waste at ``patience`` of the best total — the loss
       fluctuates, so a single bad check does not stop training). "Best" here is the best total that
-      held for ``confirm`` checks in a row (their maximum): one lucky check early in training,
+      held over ``confirm`` checks in a row (their median): one lucky check early in training,
       followed by a hump while the network is still learning its lowest modes, would otherwise
       start the clock and stop the training before the real minimum;
     * ``max_steps`` is reached.
@@ -429,8 +426,8 @@ class Adaptive(SwitchPolicy):
     online; the defaults (0.05 each) keep that near 10 %.
 
     Parameters: ``patience`` in (0, 10] (default 0.05), ``check_every`` (steps between checks, or
-    ``"auto"``: keep the check's own cost below ``overhead`` of training time, and at least 4 checks
-    per patience window), ``overhead`` in (0, 1) (default 0.05), ``confirm`` (checks a best total
+    ``"auto"``: keep the checks' cost — the prediction and the network's evaluation on the grid — below
+    ``overhead`` of training time, and at least 3 checks per patience window), ``overhead`` in (0, 1) (default 0.05), ``confirm`` (checks a best total
     must hold, default 3), ``min_steps`` (never switch to a DNN snapshot
     before; default 0), ``disc_error`` for the cost model.
 
@@ -506,7 +503,7 @@ class Adaptive(SwitchPolicy):
         if not t_step or self._last_check_cost is None:
             return step + 1
         k_over = self._last_check_cost / (self.overhead * t_step)
-        window = self.patience * self.best_total[0] / (4.0 * t_step) if math.isfinite(self.best_total[0]) else k_over
+        window = self.patience * self.best_total[0] / (3.0 * t_step) if math.isfinite(self.best_total[0]) else k_over
         return step + max(1, int(min(k_over, max(window, 1.0))))
 
     def check(self, step, t_dnn, u, loss=None):
@@ -514,7 +511,9 @@ class Adaptive(SwitchPolicy):
         t0 = time.perf_counter()
         n = cm.predict_sweeps(u)
         cost = time.perf_counter() - t0
-        self._last_check_cost = cost
+        # what the next check will cost: this prediction plus the network's evaluation on the grid
+        # that the hybrid timed for it (charged to the DNN phase there, not to check_time)
+        self._last_check_cost = cost + getattr(self, "last_eval_cost", 0.0)
         self.check_time += cost
         rem = n * cm.t_sweep
         total = t_dnn + rem
@@ -524,10 +523,10 @@ class Adaptive(SwitchPolicy):
             self.best_rem = (rem, step, u.copy(), n)
         if total < self.best_total[0]:
             self.best_total = (total, step, t_dnn)
-        # the stopping clock runs from the best total that held for ``confirm`` checks in a row: an
-        # isolated lucky check early in training (followed by a hump) must not start it
-        recent = [r["total"] for r in self.trace[-self.confirm:]]
-        held = max(recent) if len(recent) == self.confirm else math.inf
+        # the stopping clock runs from the best total that held over ``confirm`` checks (their median):
+        # an isolated lucky check early in training, followed by a hump, must not start it
+        recent = sorted(r["total"] for r in self.trace[-self.confirm:])
+        held = recent[len(recent) // 2] if len(recent) == self.confirm else math.inf
         if held < self.best_held[0]:
             self.best_held = (held, step, t_dnn)
         best_total, best_step, best_t = self.best_held
