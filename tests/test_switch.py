@@ -128,6 +128,8 @@ def test_policy_bad_parameters():
         Adaptive(check_every=0)
     with pytest.raises(ValueError, match="overhead"):
         Adaptive(overhead=1.5)
+    with pytest.raises(ValueError, match="confirm"):
+        Adaptive(confirm=0)
     with pytest.raises(ValueError, match="unknown switch"):
         make_policy("sometimes")
     with pytest.raises(ValueError, match="unknown classical"):
