@@ -182,7 +182,7 @@ def test_paper_fig4_case_smoke(tmp_path):
     from hybridsolve.cases import run_case
 
     out = tmp_path / "fig4"
-    summary = run_case(ROOT / "cases" / "paper_fig4.toml", out=out, smoke=True)
+    run_case(ROOT / "cases" / "paper_fig4.toml", out=out, smoke=True)
     for name in ("fig4a.png", "fig4d.png", "summary.json", "history.json"):
         assert (out / name).exists(), name
     s = json.loads((out / "summary.json").read_text())
@@ -200,6 +200,10 @@ def test_showcase_case_smoke(tmp_path):
     assert (out / "comparison.png").exists()
     s = json.loads((out / "summary.json").read_text())
     assert s["jacobi_alone_time"] > 0 and s["adaptive_total"] > 0
+    assert sorted(s["table"]) == sorted(str(n) for n in s["ns"])        # one row per grid of the crossover
+    assert s["best_M"] % 50 == 0                                        # a snapshot of the smoke run (every 50)
+    for row in s["table"].values():                                     # ratios are what the times say
+        assert np.isclose(row["speedup_vs_jacobi"], row["jacobi_alone"] / row["best_total"])
 
 
 def test_preflight_times_a_forward_pass_on_the_points_a_step_uses():

@@ -80,7 +80,7 @@ def _markdown(p, f4, sh, smoke, load) -> str:
     if f4["best_M"] > 0:
         lines.append(f"| paper_fig4: adaptive ≤ 1.15 × best-M total (best M={f4['best_M']}) | {a:.3g} s vs {b:.3g} s = {a / b:.2f}× | {_met(a <= 1.15 * b)} |")
     else:
-        lines.append(f"| paper_fig4: 1.15× rule applies only where best M > 0 | best M = 0 (Jacobi alone) | n/a |")
+        lines.append("| paper_fig4: 1.15× rule applies only where best M > 0 | best M = 0 (Jacobi alone) | n/a |")
     lines.append(f"| paper_fig4: adaptive ≤ 2 × best total | {a:.3g} s vs {b:.3g} s = {a / b:.2f}× | {_met(a <= 2 * b)} |")
     n = sh["n"]
     sa, sb = sh["adaptive_total"], sh["best_total"]

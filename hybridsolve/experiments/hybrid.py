@@ -231,7 +231,6 @@ def showcase_study(p: ShowcaseParams, *, log=print) -> dict:
     """Per grid size: one DNN run, its snapshots priced (exact Jacobi sweeps × measured s/sweep), the best
     M, Jacobi alone and the DNN alone; adaptive and alternating for real on the showcase grid ``p.n``."""
     import hybridsolve as hs
-    from ..hybrid import measure_sweep_time
     from ..plots.hybrid import plot_comparison
     from ..history import History, Record
     from ..solvers.deep_ritz import DeepRitz

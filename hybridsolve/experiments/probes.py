@@ -128,6 +128,30 @@ def _model_for(ds, p, default_cnn: str):
     return name, models.build(name, input_shape=ds.input_shape, n_classes=ds.n_classes, seed=p.seed)
 
 
+def _datasets(p, ctx, skipped: list):
+    """``(name, dataset, X flat, Y one-hot)`` for each of ``p.datasets`` that loads (the first must);
+    the names that do not load go to ``skipped``."""
+    from ..probes import one_hot
+
+    for i, name in enumerate(p.datasets):
+        ds = _load(name, p, p.n_train, p.n_test, ctx, required=i == 0)
+        if ds is None:
+            skipped.append(name)
+            continue
+        yield name, ds, ds.flat(), one_hot(ds.y_train, ds.n_classes)
+
+
+def _train_saved(net, ds, probe, p, ctx, name, *, loss, lr, meta) -> History:
+    """Train ``net`` with ``probe`` recording, saving the history as it goes and at the end."""
+    from ..probes.train import train
+
+    hist = train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[probe],
+                 record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta,
+                 on_record=_saver(ctx, f"history_{name}"))
+    ctx.save_history(hist, f"history_{name}")
+    return hist
+
+
 def _saver(ctx, name):
     state = {"t": 0.0}
 
@@ -143,16 +167,10 @@ def _saver(ctx, name):
 def run_projection(p: ProjectionParams, ctx: RunContext) -> dict:
     """Fig. 2: train the paper's classifier; Δ_F(k) along the first principal component per epoch."""
     from ..plots.probes import plot_projection
-    from ..probes import ProjectionProbe, one_hot
-    from ..probes.train import train
+    from ..probes import ProjectionProbe
 
     out, skipped = {}, []
-    for i, name in enumerate(p.datasets):
-        ds = _load(name, p, p.n_train, p.n_test, ctx, required=i == 0)
-        if ds is None:
-            skipped.append(name)
-            continue
-        X, Y = ds.flat(), one_hot(ds.y_train, ds.n_classes)
+    for name, ds, X, Y in _datasets(p, ctx, skipped):
         pp = ProjectionProbe(X, Y, output=p.output, direction="pc1", peaks=p.peaks, n_freqs=p.n_freqs,
                              max_peaks=p.max_peaks)
         model_name, net = _model_for(ds, p, "cnn_fig2")
@@ -160,10 +178,7 @@ def run_projection(p: ProjectionParams, ctx: RunContext) -> dict:
         meta = {"figure": "2", "model": model_name, "freqs": pp.freqs, "amplitude": pp.amplitude,
                 "peaks": pp.peaks, "output": p.output, "direction": "pc1"}
         ctx.log(f"{name}: {len(X)} train / {len(ds.x_test)} test, {model_name}, peaks {np.round(pp.peaks, 4)}")
-        hist = train(net, ds, loss=p.loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[pp],
-                     record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta,
-                     on_record=_saver(ctx, f"history_{name}"))
-        ctx.save_history(hist, f"history_{name}")
+        hist = _train_saved(net, ds, pp, p, ctx, name, loss=p.loss, lr=lr, meta=meta)
         ctx.save_figure(plot_projection(hist, title=f"Figure 2 ({name}, {model_name})"), f"fig2_{name}")
         last = hist.last
         first_below = {f"{k:.4g}": _first_below(hist, "delta_F", k, 0.1) for k in hist.keys("delta_F")}
@@ -183,16 +198,10 @@ def _first_below(hist: History, key, sub, level):
 def run_filtering(p: FilteringParams, ctx: RunContext) -> dict:
     """Fig. 3: e_low and e_high per δ against epochs (exact filtering over the training subset)."""
     from ..plots.probes import plot_filtering
-    from ..probes import FilteringProbe, one_hot
-    from ..probes.train import train
+    from ..probes import FilteringProbe
 
     out, skipped = {}, []
-    for i, name in enumerate(p.datasets):
-        ds = _load(name, p, p.n_train, p.n_test, ctx, required=i == 0)
-        if ds is None:
-            skipped.append(name)
-            continue
-        X, Y = ds.flat(), one_hot(ds.y_train, ds.n_classes)
+    for name, ds, X, Y in _datasets(p, ctx, skipped):
         t0 = time.perf_counter()
         fp = FilteringProbe(X, Y, deltas=p.deltas, progress=ctx.progress)
         ctx.log(f"{name}: filtering probe ({fp.method}) built in {time.perf_counter() - t0:.1f} s")
@@ -200,10 +209,7 @@ def run_filtering(p: FilteringParams, ctx: RunContext) -> dict:
         loss = p.loss if name != "cifar-10" else "ce"
         lr = p.lr_cifar if name == "cifar-10" else p.lr
         meta = {"figure": "3", "model": model_name, "deltas": p.deltas, "probe_method": fp.method}
-        hist = train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[fp],
-                     record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta,
-                     on_record=_saver(ctx, f"history_{name}"))
-        ctx.save_history(hist, f"history_{name}")
+        hist = _train_saved(net, ds, fp, p, ctx, name, loss=loss, lr=lr, meta=meta)
         ctx.save_figure(plot_filtering(hist, title=f"Figure 3 ({name}, {model_name}, {loss})"), f"fig3_{name}")
         trained = [r for r in hist if r.step > 0]
         ordered = {d: all(r["e_low"][d] < r["e_high"][d] for r in trained) for d in p.deltas}
