@@ -20,12 +20,12 @@ import scipy.fft
 
 from .. import kernels
 from ..kernels import interpolate_cubic
-from .._util import Stopwatch, progress_bar, require_int
-from ..history import History, Record
+from .._util import progress_bar, require_int
+from ..history import History
 from ..result import SolveResult
 from ..stopping import StoppingRule
 from .direct import eigenvalues
-from .relaxation import Checker, _check_omega, initial_iterate
+from .relaxation import IterationLog, _check_omega, initial_iterate
 
 __all__ = ["Multigrid", "multigrid", "levels_for", "interpolate_cubic"]
 
@@ -252,23 +252,16 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     rule = StoppingRule.from_options(problem, rtol=rtol, atol=atol, target_error=target_error, reference=reference,
                                      maxiter=maxiter, default_maxiter=100)
     u = initial_iterate(problem, u0)
-    checker = Checker(rule)
     method = "multigrid"
     hist = History(meta={"method": method, "problem": problem.name, "cycle": cycle, "pre": mg.pre, "post": mg.post,
                          "smoother": smoother, "omega": mg.omega, "fmg": bool(fmg), "levels": mg.level_n})
+    log = IterationLog(method, rule, hist, monitor, observe_every)
     # compile (or load from Numba's cache) every kernel on scratch copies before the clock starts
-    checker.measure(u)
+    log.checker.measure(u)
     (mg.fmg if fmg else mg.cycle)(u.copy())
-    sw = Stopwatch().start()
     it = 0
-    metrics = checker.measure(u)
-    hist.append(Record(method, 0, sw.elapsed, dict(metrics)))
-    reason = rule.reason(metrics, 0)
+    metrics, reason = log.start(u)
     factors = []
-    if monitor is not None:
-        with sw.paused():
-            monitor.observe(u, phase=method, step=0, time=sw.elapsed)
-    last_obs = 0
     bar = progress_bar(total=rule.maxiter, desc=method, progress=progress, unit="cycle")
     try:
         while reason is None:
@@ -278,22 +271,15 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
             else:
                 mg.cycle(u)
             it += 1
-            metrics = checker.measure(u)
+            metrics, reason = log.record(u, it)
             if not (fmg and it == 1) and prev > 0:
                 factors.append(metrics["residual"] / prev)
-            hist.append(Record(method, it, sw.elapsed, dict(metrics)))
-            reason = rule.reason(metrics, it)
-            if monitor is not None and it % observe_every == 0 and reason != "diverged":
-                with sw.paused():
-                    monitor.observe(u, phase=method, step=it, time=sw.elapsed)
-                last_obs = it
-            with sw.paused():
+            log.observe(u, it, reason)
+            with log.sw.paused():
                 bar.update(1)
     finally:
         bar.close()
-    wall = sw.stop()
-    if monitor is not None and last_obs != it and reason != "diverged":
-        monitor.observe(u, phase=method, step=it, time=wall)
+    wall = log.finish(u, it, reason)
     finite = [x for x in factors if x > 0 and math.isfinite(x)]
     rho = float(np.exp(np.mean(np.log(finite)))) if finite else float("nan")
     info = {"levels": [list(n) for n in mg.level_n], "num_levels": len(mg.levels), "convergence_factor": rho,

@@ -165,6 +165,45 @@ class Checker:
         return out
 
 
+class IterationLog:
+    """What every iterative solver loop records, in one place: the stopwatch (monitoring is paused out
+    of it), a Record and the stopping reason per check, monitor observations every ``observe_every``
+    steps and a last one at the end. ``checker.measure`` before :meth:`start` warms its kernels up."""
+
+    def __init__(self, method: str, rule: StoppingRule, hist: History, monitor=None, observe_every: int = 1):
+        self.method, self.rule, self.hist = method, rule, hist
+        self.checker = Checker(rule)
+        self.monitor, self.observe_every = monitor, observe_every
+        self.sw = Stopwatch()
+        self.last_obs = None
+
+    def start(self, u) -> tuple[dict, str | None]:
+        """Start the clock; record and observe step 0."""
+        self.sw.start()
+        metrics, reason = self.record(u, 0)
+        self.observe(u, 0, reason, force=True)
+        return metrics, reason
+
+    def record(self, u, it: int) -> tuple[dict, str | None]:
+        metrics = self.checker.measure(u)
+        self.hist.append(Record(self.method, it, self.sw.elapsed, dict(metrics)))
+        return metrics, self.rule.reason(metrics, it)
+
+    def observe(self, u, it: int, reason, *, force: bool = False) -> None:
+        if self.monitor is None or reason == "diverged" or not (force or it % self.observe_every == 0):
+            return
+        with self.sw.paused():
+            self.monitor.observe(u, phase=self.method, step=it, time=self.sw.elapsed)
+        self.last_obs = it
+
+    def finish(self, u, it: int, reason) -> float:
+        """Stop the clock (returns the solver seconds); observe the last iterate if not yet seen."""
+        wall = self.sw.stop()
+        if self.monitor is not None and self.last_obs != it and reason != "diverged":
+            self.monitor.observe(u, phase=self.method, step=it, time=wall)
+        return wall
+
+
 def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:
     """A fresh C-contiguous float64 start: ``u0`` (checked: shape, finite) with the boundary values imposed."""
     if u0 is None:
@@ -211,22 +250,14 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
                                      maxiter=maxiter, default_maxiter=default_maxiter(grid.num_unknowns))
     u = initial_iterate(problem, u0)
     relax = Relaxation(problem, method, omega)
-    checker = Checker(rule)
     hist = History(meta={"method": method, "problem": problem.name, "omega": omega, "check_every": check_every})
+    log = IterationLog(method, rule, hist, monitor, observe_every)
 
     # compile (or load from cache) every kernel before the clock starts: wall_time is solver work only
-    checker.measure(u)
+    log.checker.measure(u)
     relax.warm_up()
-    sw = Stopwatch().start()
     it = 0
-    metrics = checker.measure(u)
-    hist.append(Record(method, 0, sw.elapsed, dict(metrics)))
-    reason = rule.reason(metrics, 0)
-    last_obs = None
-    if monitor is not None:
-        with sw.paused():
-            monitor.observe(u, phase=method, step=0, time=sw.elapsed)
-        last_obs = 0
+    metrics, reason = log.start(u)
     bar = progress_bar(total=rule.maxiter, desc=method, progress=progress, unit="sweep")
     try:
         while reason is None:
@@ -237,20 +268,13 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
             done = nxt - it
             it = nxt
             if it % check_every == 0 or it >= rule.maxiter:
-                metrics = checker.measure(u)
-                hist.append(Record(method, it, sw.elapsed, dict(metrics)))
-                reason = rule.reason(metrics, it)
-            if monitor is not None and it % observe_every == 0 and reason != "diverged":
-                with sw.paused():
-                    monitor.observe(u, phase=method, step=it, time=sw.elapsed)
-                last_obs = it
-            with sw.paused():
+                metrics, reason = log.record(u, it)
+            log.observe(u, it, reason)
+            with log.sw.paused():
                 bar.update(done)
     finally:
         bar.close()
-    wall = sw.stop()
-    if monitor is not None and last_obs != it and reason != "diverged":
-        monitor.observe(u, phase=method, step=it, time=wall)
+    wall = log.finish(u, it, reason)
     return SolveResult(u=u, converged=StoppingRule.converged(reason), iterations=it, wall_time=wall, history=hist,
                        method=method, reason=reason, residual_norm=metrics["residual"],
                        error_inf=metrics.get("error_inf"),
