@@ -525,10 +525,12 @@ class Adaptive(SwitchPolicy):
             self.best_total = (total, step, t_dnn)
         # the stopping clock runs from the best total that held over ``confirm`` checks (their median):
         # an isolated lucky check early in training, followed by a hump, must not start it
-        recent = sorted(r["total"] for r in self.trace[-self.confirm:])
-        held = recent[len(recent) // 2] if len(recent) == self.confirm else math.inf
-        if held < self.best_held[0]:
-            self.best_held = (held, step, t_dnn)
+        # (the clock starts when that median check was taken, not when later checks confirmed it)
+        recent = sorted(self.trace[-self.confirm:], key=lambda r: r["total"])
+        if len(recent) == self.confirm:
+            mid = recent[len(recent) // 2]
+            if mid["total"] < self.best_held[0]:
+                self.best_held = (mid["total"], mid["step"], mid["t_dnn"])
         best_total, best_step, best_t = self.best_held
         hand_rem, hand_step, hand_u, hand_n = self.best_rem
         what = ("the classical solver alone from the initial guess (M=0)" if hand_step == 0

@@ -162,9 +162,10 @@ def test_adaptive_decisions_from_the_cost_model_alone():
     assert d.step == 5                               # the best snapshot (amplitude 0.01)
     assert np.allclose(d.u, ustar + 0.01 * np.sin(np.pi * x))
     assert pol.best_total[0] < r0 and pol.best_total[1] == 5
-    # the clock runs from the best total held over 3 checks (their median): T4, reached at step 5
+    # the clock runs from the best total held over 3 checks (their median): T4, confirmed at step 5,
+    # timed from step 4, when it was reached
     held, held_step, held_t = pol.best_held
-    assert held_step == 5 and held == [r["total"] for r in pol.trace if r["step"] == 4][0]
+    assert held_step == 4 and held_t == 4e-4 and held == [r["total"] for r in pol.trace if r["step"] == 4][0]
     assert 1e-4 * step - held_t > 0.1 * held         # it waited the patience window, no more
     assert 1e-4 * (step - 1) - held_t <= 0.1 * held
     assert "stopped falling" in d.reason and "DNN output at step 5" in d.reason
