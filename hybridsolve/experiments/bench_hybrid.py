@@ -91,14 +91,14 @@ def _markdown(p, f4, sh, smoke, load) -> str:
     dnn_ok = (dt is None and sh["dnn_alone_lower_bound"] >= 3 * hyb) or (dt is not None and dt >= 3 * hyb)
     lines += [
         f"| showcase {sh['problem']} n={n}: adaptive ≤ 1.15 × best-M total (best M={sh['best_M']}"
-        f"{', Jacobi from it run for real' if sh.get('best_measured') else ', priced'}) | {sa:.3g} s vs {sb:.3g} s = {sa / sb:.2f}× | "
+        f"{', hybrid Fixed(M) run for real' if sh.get('best_measured') else ', priced'}) | {sa:.3g} s vs {sb:.3g} s = {sa / sb:.2f}× | "
         + (_met(sa <= 1.15 * sb) if sh["best_M"] > 0 else "n/a (best M = 0)") + " |",
         f"| showcase {sh['problem']} n={n}: adaptive ≤ 2 × best total | {sa / sb:.2f}× | {_met(sa <= 2 * sb)} |",
         f"| showcase: hybrid ≥ 3× faster than Jacobi alone | hybrid {hyb:.3g} s vs Jacobi {jt:.3g} s"
         f"{' (priced)' if sh['jacobi_alone_measured'] is None else ''} = {jt / hyb:.2f}× | {_met(jt >= 3 * hyb)} |",
         f"| showcase: hybrid ≥ 3× faster than the DNN alone | hybrid {hyb:.3g} s vs DNN alone {dnn_txt} | {_met(dnn_ok)} |",
         "",
-        f"Showcase (n={n}; adaptive, alternating and the Jacobi runs from the oracle's best snapshots are each the best of "
+        f"Showcase (n={n}; adaptive, alternating and the Fixed(M) hybrid runs for the oracle's best M are each the best of "
         f"{sh['repeats']} runs — adaptive {', '.join(f'{t:.3g}' for t in sh['adaptive_runs'])} s): "
         f"adaptive {'(classical remainder priced) ' if sh['adaptive_priced'] else ''}M={sh['adaptive_M']}; "
         f"alternating {_fmt(sh.get('alternating_total'))}{' (remainder priced)' if sh.get('alternating_priced') else ''}; "
@@ -107,7 +107,7 @@ def _markdown(p, f4, sh, smoke, load) -> str:
         f"Crossover for {sh['problem']} on this machine (one full-batch DNN run of {p.show_dnn_steps} steps per grid, "
         "snapshots every "
         f"{p.show_snapshot_every} steps priced by exact Jacobi sweep counts × seconds per sweep measured on a ~1 s run of the "
-        "target-error solve; on the showcase grid the best priced snapshots are also run for real; "
+        "target-error solve; on the showcase grid the hybrid with Fixed(M) is also run end to end for the 3 best priced M; "
         "\"DNN alone > x\": not reached in the run, x = its training time, so the ratio is a lower bound):",
         "",
         "| n | s/sweep | DNN step | Jacobi alone | best M | hybrid best total | vs Jacobi alone | DNN alone | vs DNN alone |",
