@@ -503,7 +503,8 @@ class Adaptive(SwitchPolicy):
         if not t_step or self._last_check_cost is None:
             return step + 1
         k_over = self._last_check_cost / (self.overhead * t_step)
-        window = self.patience * self.best_total[0] / (3.0 * t_step) if math.isfinite(self.best_total[0]) else k_over
+        held, _, held_t = self.best_held
+        window = self.patience * (held - held_t) / (2.0 * t_step) if math.isfinite(held) else k_over
         return step + max(1, int(min(k_over, max(window, 1.0))))
 
     def check(self, step, t_dnn, u, loss=None):
@@ -540,11 +541,12 @@ class Adaptive(SwitchPolicy):
                             f"adaptive: the DNN output at step {step} already meets the target by the cost model "
                             f"(error bound {cm.last_bound:.3g} ≤ τ − ε_disc = {cm.tol:.3g}): DNN alone")
         waited = t_dnn - best_t
-        if waited > self.patience * best_total:
+        if waited > self.patience * (best_total - best_t):
             return Decision(True, hand_u, hand_step,
                             f"adaptive: predicted total stopped falling — best {best_total:.3g} s (held over "
-                            f"{self.confirm} checks) at step {best_step}, "
-                            f"and {waited:.3g} s of DNN time since then > patience {self.patience:g} × {best_total:.3g} s; "
+                            f"{self.confirm} checks) at step {best_step}, and {waited:.3g} s of DNN time since then "
+                            f"> patience {self.patience:g} × {best_total - best_t:.3g} s (the classical work it "
+                            "predicted then: all that more training could still save); "
                             f"handing over {what}: predicted {hand_n} sweeps × {cm.t_sweep:.3g} s = {hand_rem:.3g} s")
         if self.max_steps is not None and step >= self.max_steps:
             return Decision(True, hand_u, hand_step,
