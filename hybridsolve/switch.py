@@ -15,7 +15,7 @@ Policies:
   the classical phase run from each snapshot to the target; the best ``M`` is the fastest total.
 * :class:`Adaptive` — decides online, without a reference solution, from the cost model: it keeps
   the snapshot with the smallest predicted remaining cost and switches once the prediction has
-  stopped falling for ``patience`` × (best predicted total) seconds of DNN time.
+  stopped falling for ``patience`` × (the classical work predicted at the best) seconds of DNN time.
 
 >>> import numpy as np, hybridsolve as hs
 >>> p = hs.problems.sine(1, 64, 1)
@@ -412,9 +412,11 @@ class Adaptive(SwitchPolicy):
     sunk) and the smallest predicted total. It switches when
 
     * ``N(u_m) = 0``: the DNN alone has reached the target (predicted);
-    * the DNN time since the best predicted total exceeds ``patience`` × that total (the prediction
-      stopped falling; this bounds the waste at ``patience`` of the best total — the loss
-      fluctuates, so a single bad check does not stop training). "Best" here is the best total that
+    * the DNN time since the best predicted total exceeds ``patience`` × the classical work predicted
+      there (the prediction stopped falling; more training can at best save that classical work,
+      so the policy spends at most ``patience`` of it on trying, which also bounds the waste by
+      ``patience`` of the best total — the loss fluctuates, so a single bad check does not stop
+      training). "Best" here is the best total that
       held over ``confirm`` checks in a row (their median): one lucky check early in training,
       followed by a hump while the network is still learning its lowest modes, would otherwise
       start the clock and stop the training before the real minimum;
@@ -423,13 +425,13 @@ class Adaptive(SwitchPolicy):
     It hands over the snapshot with the smallest predicted remaining cost — possibly the initial
     guess (``M = 0``: the DNN did not pay). Past the best switch point it spends at most about
     ``patience + overhead`` of the best total (waiting, and its own checks) — the price of deciding
-    online; the defaults (0.05 each) keep that near 10 %.
+    online; the defaults (0.05 each) keep that below 10 %.
 
     Parameters: ``patience`` in (0, 10] (default 0.05), ``check_every`` (steps between checks, or
     ``"auto"``: keep the checks' cost — the prediction and the network's evaluation on the grid — below
-    ``overhead`` of training time, and at least 3 checks per patience window), ``overhead`` in (0, 1) (default 0.05), ``confirm`` (checks a best total
-    must hold, default 3), ``min_steps`` (never switch to a DNN snapshot
-    before; default 0), ``disc_error`` for the cost model.
+    ``overhead`` of training time, and at least 2 checks per patience window), ``overhead`` in (0, 1)
+    (default 0.05), ``confirm`` (checks a best total must hold, default 3), ``min_steps`` (never switch
+    to a DNN snapshot before; default 0), ``disc_error`` for the cost model.
 
     >>> Adaptive(patience=0)
     Traceback (most recent call last):
