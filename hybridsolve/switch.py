@@ -429,7 +429,7 @@ class Adaptive(SwitchPolicy):
 
     Parameters: ``patience`` in (0, 10] (default 0.05), ``check_every`` (steps between checks, or
     ``"auto"``: keep the checks' cost — the prediction and the network's evaluation on the grid — below
-    ``overhead`` of training time, and at least 2 checks per patience window), ``overhead`` in (0, 1)
+    ``overhead`` of training time, and at least one check per patience window), ``overhead`` in (0, 1)
     (default 0.05), ``confirm`` (checks a best total must hold, default 3), ``min_steps`` (never switch
     to a DNN snapshot before; default 0), ``disc_error`` for the cost model.
 
@@ -506,7 +506,7 @@ class Adaptive(SwitchPolicy):
             return step + 1
         k_over = self._last_check_cost / (self.overhead * t_step)
         held, _, held_t = self.best_held
-        window = self.patience * (held - held_t) / (2.0 * t_step) if math.isfinite(held) else k_over
+        window = self.patience * (held - held_t) / t_step if math.isfinite(held) else k_over
         return step + max(1, int(min(k_over, max(window, 1.0))))
 
     def check(self, step, t_dnn, u, loss=None):
