@@ -51,20 +51,11 @@ def _gemm_gflops() -> float:
 
 def _exact_many(X, Y, Hs, deltas, block, progress):
     """One exact blocked sweep giving e_low / e_high for several H at once."""
-    from ..probes.filtering import _check_xy, _errors, kernel_rows
-    from .._util import progress_bar
+    from ..probes.filtering import _check_xy, _errors, low_pass_blocked
 
     Xc, Y = _check_xy(X, Y)
-    n, m = Y.shape
-    sq = np.einsum("ij,ij->i", Xc, Xc)
-    YH = np.concatenate([Y, *Hs], axis=1).astype(np.float32)
-    low = {d: np.empty((n, YH.shape[1])) for d in deltas}
-    with progress_bar(total=n, desc="exact filtering", progress=progress) as bar:
-        for s in range(0, n, block):
-            rows = np.arange(s, min(s + block, n))
-            for d, K in kernel_rows(Xc, sq, rows, deltas):
-                low[d][rows] = K @ YH
-            bar.update(len(rows))
+    m = Y.shape[1]
+    low = low_pass_blocked(Xc, np.concatenate([Y, *Hs], axis=1), deltas, block=block, progress=progress)
     out = []
     for j, H in enumerate(Hs):
         res = {"e_low": {}, "e_high": {}}

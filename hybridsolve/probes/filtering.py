@@ -132,6 +132,24 @@ def _errors(E_low, E_S, Ylow, Yhigh):
     return float(e_low), float(e_high)
 
 
+def low_pass_blocked(Xc, V, deltas, *, block: int = 1024, progress=None) -> dict:
+    """``{δ: K_δ V}`` for the Gaussian kernel rows of the (checked) inputs ``Xc``, exactly, computed in
+    blocks of ``block`` rows (O(n² d) work, O(block·n) memory); ``V`` is (n, k), used in float32."""
+    from .._util import progress_bar
+
+    n = len(Xc)
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    V = np.asarray(V).astype(np.float32)
+    low = {d: np.empty((n, V.shape[1])) for d in deltas}
+    with progress_bar(total=n, desc="exact filtering", progress=progress) as bar:
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n))
+            for d, K in kernel_rows(Xc, sq, rows, deltas):
+                low[d][rows] = K @ V
+            bar.update(len(rows))
+    return low
+
+
 def filter_exact(X, Y, H, *, deltas, block: int = 1024, return_parts: bool = False, progress=None) -> dict:
     """e_low and e_high over all rows, exactly, in blocks of ``block`` rows (O(n² d) work, O(block·n) memory).
 
@@ -147,18 +165,7 @@ def filter_exact(X, Y, H, *, deltas, block: int = 1024, return_parts: bool = Fal
     block = int(block)
     if block < 1:
         raise ValueError(f"block must be >= 1; got {block}")
-    n = len(Xc)
-    sq = np.einsum("ij,ij->i", Xc, Xc)
-    YH = np.concatenate([Y, H], axis=1).astype(np.float32)
-    low = {d: np.empty((n, YH.shape[1])) for d in ds}
-    from .._util import progress_bar
-
-    with progress_bar(total=n, desc="exact filtering", progress=progress) as bar:
-        for start in range(0, n, block):
-            rows = np.arange(start, min(start + block, n))
-            for d, K in kernel_rows(Xc, sq, rows, ds):
-                low[d][rows] = K @ YH
-            bar.update(len(rows))
+    low = low_pass_blocked(Xc, np.concatenate([Y, H], axis=1), ds, block=block, progress=progress)
     m = Y.shape[1]
     out = {"e_low": {}, "e_high": {}}
     for d in ds:
