@@ -8,20 +8,23 @@ import sys
 import time
 from contextlib import contextmanager
 
-__all__ = ["Stopwatch", "progress_bar", "check_options", "require_positive", "require_range"]
+__all__ = ["Stopwatch", "progress_bar", "check_options", "require_positive", "require_int", "require_range",
+           "require_omega"]
 
 
 class Stopwatch:
-    """Wall-clock time of solver work, with :meth:`paused` blocks (monitoring) left out.
+    """Wall-clock seconds of solver work, :meth:`paused` blocks (observation) left out. ``offset``
+    places it on a longer timeline (a later phase of a run): ``now = offset + elapsed``.
 
-    >>> sw = Stopwatch().start()
+    >>> sw = Stopwatch(offset=2.0).start()
     >>> with sw.paused():
     ...     pass
-    >>> sw.elapsed >= 0.0
-    True
+    >>> sw.elapsed >= 0.0, sw.now >= 2.0
+    (True, True)
     """
 
-    def __init__(self):
+    def __init__(self, offset: float = 0.0):
+        self.offset = float(offset)
         self._total = 0.0
         self._since = None
 
@@ -31,6 +34,7 @@ class Stopwatch:
         return self
 
     def stop(self) -> float:
+        """Stop; returns the seconds run so far (offset not included)."""
         if self._since is not None:
             self._total += time.perf_counter() - self._since
             self._since = None
@@ -42,8 +46,14 @@ class Stopwatch:
 
     @property
     def elapsed(self) -> float:
+        """Seconds run so far (offset not included)."""
         extra = time.perf_counter() - self._since if self._since is not None else 0.0
         return self._total + extra
+
+    @property
+    def now(self) -> float:
+        """Position on the run's timeline: ``offset + elapsed``."""
+        return self.offset + self.elapsed
 
     @contextmanager
     def paused(self):
@@ -114,4 +124,21 @@ def require_range(name: str, value, low: float, high: float, closed: bool = Fals
     if not (math.isfinite(v) and ok):
         interval = f"[{low}, {high}]" if closed else f"({low}, {high})"
         raise ValueError(f"{name}={value!r} is outside {interval}")
+    return v
+
+
+def require_omega(omega, name: str = "omega") -> float:
+    """A relaxation weight in (0, 2): weighted Jacobi and SOR diverge outside it.
+
+    >>> require_omega(2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: omega=2.0 is outside (0, 2): weighted Jacobi and SOR diverge for ω ≤ 0 or ω ≥ 2
+    """
+    try:
+        v = float(omega)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 2); got {omega!r}") from None
+    if not (math.isfinite(v) and 0.0 < v < 2.0):
+        raise ValueError(f"{name}={omega!r} is outside (0, 2): weighted Jacobi and SOR diverge for ω ≤ 0 or ω ≥ 2")
     return v

@@ -20,12 +20,12 @@ import scipy.fft
 
 from .. import kernels
 from ..kernels import interpolate_cubic
-from .._util import progress_bar, require_int
+from .._util import require_int, require_omega
 from ..history import History
+from ..iteration import Checker, initial_iterate, iterate
 from ..result import SolveResult
 from ..stopping import StoppingRule
 from .direct import eigenvalues
-from .relaxation import IterationLog, _check_omega, initial_iterate
 
 __all__ = ["Multigrid", "multigrid", "levels_for", "interpolate_cubic"]
 
@@ -111,7 +111,7 @@ class Multigrid:
         dim = problem.grid.dim
         if omega is None:
             omega = 1.0 if smoother == "gauss_seidel" else 2.0 * dim / (2.0 * dim + 1.0)
-        self.omega = _check_omega(omega)
+        self.omega = require_omega(omega)
         self.kind = cycle
         self.smoother = smoother
         self.problem = problem
@@ -223,9 +223,28 @@ class Multigrid:
                 L.u.fill(0.0)
 
 
+class _Cycles:
+    """The multigrid stepper of :func:`~hybridsolve.iteration.iterate`: one cycle per step, the first one
+    a full-multigrid pass with ``fmg``."""
+
+    phase = "multigrid"
+
+    def __init__(self, mg: "Multigrid", u: np.ndarray, fmg: bool):
+        self.mg, self.u, self.fmg = mg, u, fmg
+        self.done = 0
+
+    def advance(self, count: int) -> None:
+        for _ in range(count):
+            (self.mg.fmg if self.fmg and self.done == 0 else self.mg.cycle)(self.u)
+            self.done += 1
+
+    def iterate(self) -> np.ndarray:
+        return self.u
+
+
 def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, fmg=False, coarsest=16,
               u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None, monitor=None,
-              observe_every=None, progress=None) -> SolveResult:
+              observe_every=None, callback=None, progress=None) -> SolveResult:
     """Geometric multigrid until a stopping rule is met; every cycle is one iteration (and one check).
 
     Options: ``cycle`` ``"V"``/``"W"``/``"F"``; ``pre``/``post`` smoothing sweeps; ``smoother``
@@ -233,7 +252,7 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     ``omega`` for the smoother; ``fmg=True`` starts with one full-multigrid pass (counted as
     iteration 1; excludes ``u0``); ``coarsest``: stop coarsening at this many intervals (the
     coarsest level is solved by the DST); ``u0``, ``rtol``/``atol``/``target_error``/``reference``/
-    ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1),
+    ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1)/``callback``,
     ``progress`` as for :func:`~hybridsolve.solvers.relaxation.jacobi`.
 
     ``result.info``: ``levels`` (n per level), ``convergence_factor`` (geometric mean of the
@@ -255,31 +274,16 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     method = "multigrid"
     hist = History(meta={"method": method, "problem": problem.name, "cycle": cycle, "pre": mg.pre, "post": mg.post,
                          "smoother": smoother, "omega": mg.omega, "fmg": bool(fmg), "levels": mg.level_n})
-    log = IterationLog(method, rule, hist, monitor, observe_every)
+    checker = Checker(rule)
     # compile (or load from Numba's cache) every kernel on scratch copies before the clock starts
-    log.checker.measure(u)
+    checker.measure(u)
     (mg.fmg if fmg else mg.cycle)(u.copy())
-    it = 0
-    metrics, reason = log.start(u)
-    factors = []
-    bar = progress_bar(total=rule.maxiter, desc=method, progress=progress, unit="cycle")
-    try:
-        while reason is None:
-            prev = metrics["residual"]
-            if fmg and it == 0:
-                mg.fmg(u)
-            else:
-                mg.cycle(u)
-            it += 1
-            metrics, reason = log.record(u, it)
-            if not (fmg and it == 1) and prev > 0:
-                factors.append(metrics["residual"] / prev)
-            log.observe(u, it, reason)
-            with log.sw.paused():
-                bar.update(1)
-    finally:
-        bar.close()
-    wall = log.finish(u, it, reason)
+    out = iterate(_Cycles(mg, u, bool(fmg)), rule, history=hist, check_every=1, callback=callback, monitor=monitor,
+                  observe_every=observe_every, measure=checker.measure, progress=progress, unit="cycle")
+    it, reason, metrics, wall = out.steps, out.reason, out.metrics, out.wall
+    res = [r.data["residual"] for r in out.records]
+    # residual contraction per cycle; the full-multigrid pass (cycle 1 with fmg) is not a cycle
+    factors = [res[i] / res[i - 1] for i in range(1, len(res)) if not (fmg and i == 1) and res[i - 1] > 0]
     finite = [x for x in factors if x > 0 and math.isfinite(x)]
     rho = float(np.exp(np.mean(np.log(finite)))) if finite else float("nan")
     info = {"levels": [list(n) for n in mg.level_n], "num_levels": len(mg.levels), "convergence_factor": rho,

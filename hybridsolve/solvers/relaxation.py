@@ -19,24 +19,15 @@ import time
 import numpy as np
 
 from .. import kernels
-from .._util import Stopwatch, progress_bar, require_int
-from ..history import History, Record
+from .._util import require_int, require_omega
+from ..history import History
+from ..iteration import Checker, initial_iterate, iterate
 from ..result import SolveResult
 from ..stopping import StoppingRule
 
 __all__ = ["Relaxation", "amplification", "jacobi", "gauss_seidel"]
 
 _METHODS = ("jacobi", "gauss_seidel")
-
-
-def _check_omega(omega, name="omega"):
-    try:
-        v = float(omega)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in (0, 2); got {omega!r}") from None
-    if not (math.isfinite(v) and 0.0 < v < 2.0):
-        raise ValueError(f"{name}={omega!r} is outside (0, 2): weighted Jacobi and SOR diverge for ω ≤ 0 or ω ≥ 2")
-    return v
 
 
 def amplification(problem, omega: float = 1.0) -> np.ndarray:
@@ -51,7 +42,7 @@ def amplification(problem, omega: float = 1.0) -> np.ndarray:
     """
     from .direct import eigenvalues
 
-    omega = _check_omega(omega)
+    omega = require_omega(omega)
     grid = problem.grid
     a = sum(2.0 / hd**2 for hd in grid.h)
     return 1.0 - omega * eigenvalues(grid) / a
@@ -84,7 +75,7 @@ class Relaxation:
             raise ValueError(f"unknown relaxation method {method!r}; valid: {', '.join(_METHODS)}")
         self.problem = problem
         self.method = method
-        self.omega = _check_omega(omega)
+        self.omega = require_omega(omega)
         self.grid = problem.grid
         self.shape = self.grid.shape
         self.f = np.ascontiguousarray(problem.f, dtype=np.float64)
@@ -136,90 +127,6 @@ class Relaxation:
         return self._t_sweep
 
 
-# --------------------------------------------------------------------------------------------
-# shared machinery of the iterative methods (also used by multigrid)
-# --------------------------------------------------------------------------------------------
-class Checker:
-    """Fast metrics for a :class:`StoppingRule`: residual norm and error norms through Numba kernels.
-
-    Gives the same numbers as ``rule.measure(u)`` (up to rounding) without NumPy temporaries.
-    """
-
-    def __init__(self, rule: StoppingRule):
-        self.rule = rule
-        grid = rule.problem.grid
-        self._sumsq = kernels.residual_sumsq(grid.dim, kernels.use_parallel(grid.shape))
-        self._f = np.ascontiguousarray(rule.problem.f, dtype=np.float64)
-        self._ih = tuple(1.0 / hd**2 for hd in grid.h)
-        self._cell = float(np.prod(grid.h))
-
-    def residual(self, u) -> float:
-        return math.sqrt(self._sumsq(u, self._f, *self._ih))
-
-    def measure(self, u) -> dict:
-        out = {"residual": self.residual(u)}
-        if self.rule.reference is not None:
-            mx, ss = kernels.diff_norms(u, self.rule.reference)
-            out["error_inf"] = mx
-            out["error_l2"] = math.sqrt(self._cell * ss)
-        return out
-
-
-class IterationLog:
-    """What every iterative solver loop records, in one place: the stopwatch (monitoring is paused out
-    of it), a Record and the stopping reason per check, monitor observations every ``observe_every``
-    steps and a last one at the end. ``checker.measure`` before :meth:`start` warms its kernels up."""
-
-    def __init__(self, method: str, rule: StoppingRule, hist: History, monitor=None, observe_every: int = 1):
-        self.method, self.rule, self.hist = method, rule, hist
-        self.checker = Checker(rule)
-        self.monitor, self.observe_every = monitor, observe_every
-        self.sw = Stopwatch()
-        self.last_obs = None
-
-    def start(self, u) -> tuple[dict, str | None]:
-        """Start the clock; record and observe step 0."""
-        self.sw.start()
-        metrics, reason = self.record(u, 0)
-        self.observe(u, 0, reason, force=True)
-        return metrics, reason
-
-    def record(self, u, it: int) -> tuple[dict, str | None]:
-        metrics = self.checker.measure(u)
-        self.hist.append(Record(self.method, it, self.sw.elapsed, dict(metrics)))
-        return metrics, self.rule.reason(metrics, it)
-
-    def observe(self, u, it: int, reason, *, force: bool = False) -> None:
-        if self.monitor is None or reason == "diverged" or not (force or it % self.observe_every == 0):
-            return
-        with self.sw.paused():
-            self.monitor.observe(u, phase=self.method, step=it, time=self.sw.elapsed)
-        self.last_obs = it
-
-    def finish(self, u, it: int, reason) -> float:
-        """Stop the clock (returns the solver seconds); observe the last iterate if not yet seen."""
-        wall = self.sw.stop()
-        if self.monitor is not None and self.last_obs != it and reason != "diverged":
-            self.monitor.observe(u, phase=self.method, step=it, time=wall)
-        return wall
-
-
-def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:
-    """A fresh C-contiguous float64 start: ``u0`` (checked: shape, finite) with the boundary values imposed."""
-    if u0 is None:
-        return np.ascontiguousarray(problem.initial_guess(), dtype=np.float64)
-    arr = np.asarray(u0)
-    if arr.shape != problem.grid.shape:
-        raise ValueError(f"{name} has shape {arr.shape}; expected the full grid {problem.grid.shape} (boundary included)")
-    try:
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real array; got dtype {arr.dtype}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} has {int(np.count_nonzero(~np.isfinite(arr)))} non-finite value(s)")
-    return np.ascontiguousarray(problem.apply_boundary(arr))
-
-
 def default_check_every(num_points: int) -> int:
     """Sweeps between stopping checks so that checking costs about 5 % of sweeping.
 
@@ -239,9 +146,22 @@ def default_maxiter(num_unknowns: int) -> int:
     return int(min(10_000_000, max(10_000, 2_000_000_000 // max(1, num_unknowns))))
 
 
+class _Sweeps:
+    """The relaxation stepper of :func:`~hybridsolve.iteration.iterate`: sweeps on one iterate in place."""
+
+    def __init__(self, relax: Relaxation, u: np.ndarray):
+        self.phase, self.relax, self.u = relax.method, relax, u
+
+    def advance(self, count: int) -> None:
+        self.relax._run(self.u, count)
+
+    def iterate(self) -> np.ndarray:
+        return self.u
+
+
 def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                 monitor, observe_every, progress) -> SolveResult:
-    omega = _check_omega(omega)
+                 monitor, observe_every, callback, progress) -> SolveResult:
+    omega = require_omega(omega)
     grid = problem.grid
     check_every = (default_check_every(int(np.prod(grid.shape))) if check_every is None
                    else require_int("check_every", check_every, minimum=1))
@@ -251,38 +171,21 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
     u = initial_iterate(problem, u0)
     relax = Relaxation(problem, method, omega)
     hist = History(meta={"method": method, "problem": problem.name, "omega": omega, "check_every": check_every})
-    log = IterationLog(method, rule, hist, monitor, observe_every)
-
+    checker = Checker(rule)
     # compile (or load from cache) every kernel before the clock starts: wall_time is solver work only
-    log.checker.measure(u)
+    checker.measure(u)
     relax.warm_up()
-    it = 0
-    metrics, reason = log.start(u)
-    bar = progress_bar(total=rule.maxiter, desc=method, progress=progress, unit="sweep")
-    try:
-        while reason is None:
-            nxt = min((it // check_every + 1) * check_every, rule.maxiter)
-            if monitor is not None:
-                nxt = min(nxt, (it // observe_every + 1) * observe_every)
-            relax.sweep(u, nxt - it)
-            done = nxt - it
-            it = nxt
-            if it % check_every == 0 or it >= rule.maxiter:
-                metrics, reason = log.record(u, it)
-            log.observe(u, it, reason)
-            with log.sw.paused():
-                bar.update(done)
-    finally:
-        bar.close()
-    wall = log.finish(u, it, reason)
-    return SolveResult(u=u, converged=StoppingRule.converged(reason), iterations=it, wall_time=wall, history=hist,
-                       method=method, reason=reason, residual_norm=metrics["residual"],
-                       error_inf=metrics.get("error_inf"),
+    out = iterate(_Sweeps(relax, u), rule, history=hist, check_every=check_every, callback=callback,
+                  monitor=monitor, observe_every=observe_every, measure=checker.measure, progress=progress,
+                  unit="sweep")
+    return SolveResult(u=u, converged=out.converged, iterations=out.steps, wall_time=out.wall, history=hist,
+                       method=method, reason=out.reason, residual_norm=out.metrics["residual"],
+                       error_inf=out.metrics.get("error_inf"),
                        info={"omega": omega, "check_every": check_every, "maxiter": rule.maxiter})
 
 
 def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None,
-           check_every=None, monitor=None, observe_every=None, progress=None) -> SolveResult:
+           check_every=None, monitor=None, observe_every=None, callback=None, progress=None) -> SolveResult:
     """Weighted Jacobi iteration (ω = 1 as in the paper) until a stopping rule is met.
 
     Options: ``omega`` in (0, 2); ``u0`` start (full grid, boundary values are re-imposed; default
@@ -290,7 +193,8 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     ``target_error`` on ‖u − u_ref‖∞ with ``reference`` (None → the exact solution, ``"discrete"``,
     or an array); ``maxiter`` sweeps (default: about 2·10⁹ point updates); ``check_every`` sweeps
     between stopping checks (default: a few % of the run's cost; iterations are reported exactly);
-    ``monitor`` / ``observe_every`` (monitor protocol); ``progress`` bar.
+    ``monitor`` / ``observe_every`` / ``callback`` (observers of the iterate, see
+    :func:`~hybridsolve.iteration.as_observers`: a ``callback(xk)`` returning True stops); ``progress`` bar.
 
     >>> import hybridsolve as hs
     >>> p = hs.problems.paper_1d(n=64)
@@ -299,11 +203,12 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     (True, 'target_error', True)
     """
     return _relax_solve(problem, "jacobi", omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                        monitor, observe_every, progress)
+                        monitor, observe_every, callback, progress)
 
 
 def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None,
-                 maxiter=None, check_every=None, monitor=None, observe_every=None, progress=None) -> SolveResult:
+                 maxiter=None, check_every=None, monitor=None, observe_every=None, callback=None,
+                 progress=None) -> SolveResult:
     """Red-black Gauss–Seidel (``omega=1``) or SOR (``omega`` in (0, 2)); options as :func:`jacobi`.
 
     >>> import hybridsolve as hs
@@ -312,4 +217,4 @@ def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_er
     (True, True)
     """
     return _relax_solve(problem, "gauss_seidel", omega, u0, rtol, atol, target_error, reference, maxiter,
-                        check_every, monitor, observe_every, progress)
+                        check_every, monitor, observe_every, callback, progress)

@@ -1,0 +1,295 @@
+"""The one iteration loop: every iterative solver and trainer runs through :func:`iterate`.
+
+A solver supplies a :class:`Stepper` (it *acts*: ``advance(count)`` does ``count`` steps of work,
+``iterate()`` returns the current full-grid iterate). The loop owns everything else, in one place:
+
+* the **clock** (a :class:`~hybridsolve._util.Stopwatch`): solver seconds on the run's timeline, observation paused out of
+  it; an ``offset`` places a phase after earlier ones (the hybrid), so no monitor is ever shifted;
+* the **checks**: every ``check_every`` steps (and at the step budget) it measures the iterate
+  (residual and error norms, by default through the Numba :class:`Checker`), appends one
+  :class:`~hybridsolve.history.Record` to the run's single :class:`~hybridsolve.History` and asks the
+  :class:`~hybridsolve.stopping.StoppingRule` whether to stop;
+* the **control path**: ``annotate`` hooks add to the check's record (the monitor's error spectrum),
+  then a ``controller`` (a switch policy) decides from records only, ``decide(record, history) ->``
+  :class:`Decision` (stop, keep this iterate as a snapshot, when to check next);
+* the **observers**: every ``observe_every`` steps, at the start and at the end, each observer sees
+  the iterate (:func:`as_observers`: a :class:`~hybridsolve.SpectralMonitor` or any object with
+  ``observe(u, *, phase, step, time)``, or a plain callable ``callback(xk)`` as in SciPy — returning
+  ``True`` stops the run with reason ``"callback"``). Observation time is not solver time.
+
+The loop is the model of py-pde's controller (trackers observe, interrupts decide) with SciPy's
+single stopping convention.
+
+>>> import numpy as np, hybridsolve as hs
+>>> from hybridsolve.stopping import StoppingRule
+>>> p = hs.problems.paper_1d(n=64)
+>>> class Damp:                                    # a toy stepper: the error halves per step
+...     phase = "toy"
+...     def __init__(self): self.u = np.zeros(p.grid.shape)
+...     def advance(self, count):
+...         for _ in range(count): self.u += 0.5 * (p.discrete_solution() - self.u)
+...     def iterate(self): return self.u
+>>> seen = []
+>>> out = iterate(Damp(), StoppingRule.from_options(p, rtol=1e-6, maxiter=100), history=hs.History(),
+...               callback=lambda xk: seen.append(xk.copy()))
+>>> out.reason, out.steps, len(seen) == out.steps + 1
+('rtol', 20, True)
+"""
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ._util import Stopwatch, progress_bar
+from .history import History, Record
+
+__all__ = ["initial_iterate", "Stepper", "Decision", "Outcome", "Checker", "as_observers", "iterate"]
+
+
+class Stepper(Protocol):
+    """What a solver hands the loop. ``phase`` names its records; ``advance(count)`` does ``count``
+    steps in place; ``iterate()`` is the current full-grid iterate (boundary included). Optional:
+    ``extras() -> dict`` (added to every check's record, e.g. the training loss)."""
+
+    phase: str
+
+    def advance(self, count: int) -> None: ...
+
+    def iterate(self) -> np.ndarray: ...
+
+
+@dataclass
+class Decision:
+    """What a controller says at a check: ``stop`` now (with ``reason``); ``keep`` this check's
+    iterate as the run's snapshot (:attr:`Outcome.kept`); ``next_check``: the step of the next check
+    (None: the loop's ``check_every``)."""
+
+    stop: bool = False
+    reason: str = ""
+    keep: bool = False
+    next_check: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What :func:`iterate` returns. ``steps``: steps taken in this run; ``reason``: a stopping-rule
+    reason (``"rtol"``, ``"atol"``, ``"target_error"``, ``"maxiter"``, ``"diverged"``), ``"callback"``,
+    or the controller's ``Decision.reason``; ``wall``: the clock's running seconds (offset excluded);
+    ``kept``: ``(step, iterate copy)`` of the last check a controller asked to keep, else None;
+    ``error``: the message of a FloatingPointError raised by the stepper (then reason is "diverged")."""
+
+    u: np.ndarray
+    steps: int
+    reason: str
+    metrics: dict
+    wall: float
+    converged: bool
+    decision: Decision | None = None
+    kept: tuple | None = None
+    error: str | None = None
+    records: list = field(default_factory=list)
+
+
+class Checker:
+    """Fast stopping metrics for a :class:`~hybridsolve.stopping.StoppingRule`: the residual norm and,
+    with a reference, ``error_inf`` / ``error_l2``, through Numba kernels without NumPy temporaries
+    (the same numbers as ``rule.measure(u)`` up to rounding).
+
+    >>> import hybridsolve as hs
+    >>> from hybridsolve.stopping import StoppingRule
+    >>> p = hs.problems.paper_1d(n=64)
+    >>> rule = StoppingRule.from_options(p, target_error=0.1)
+    >>> m, ref = Checker(rule).measure(p.initial_guess()), rule.measure(p.initial_guess())
+    >>> abs(m["residual"] - ref["residual"]) < 1e-9 * ref["residual"], m["error_inf"] == ref["error_inf"]
+    (True, True)
+    """
+
+    def __init__(self, rule):
+        from . import kernels
+
+        self.rule = rule
+        grid = rule.problem.grid
+        self._sumsq = kernels.residual_sumsq(grid.dim, kernels.use_parallel(grid.shape))
+        self._diff_norms = kernels.diff_norms
+        self._f = np.ascontiguousarray(rule.problem.f, dtype=np.float64)
+        self._ih = tuple(1.0 / hd**2 for hd in grid.h)
+        self._cell = float(np.prod(grid.h))
+
+    def residual(self, u) -> float:
+        return math.sqrt(self._sumsq(u, self._f, *self._ih))
+
+    def measure(self, u) -> dict:
+        out = {"residual": self.residual(u)}
+        if self.rule.reference is not None:
+            mx, ss = self._diff_norms(u, self.rule.reference)
+            out["error_inf"] = mx
+            out["error_l2"] = math.sqrt(self._cell * ss)
+        return out
+
+
+def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:
+    """A fresh C-contiguous float64 start: ``u0`` (checked: shape, finite) with the boundary values imposed."""
+    if u0 is None:
+        return np.ascontiguousarray(problem.initial_guess(), dtype=np.float64)
+    arr = np.asarray(u0)
+    if arr.shape != problem.grid.shape:
+        raise ValueError(f"{name} has shape {arr.shape}; expected the full grid {problem.grid.shape} (boundary included)")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real array; got dtype {arr.dtype}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has {int(np.count_nonzero(~np.isfinite(arr)))} non-finite value(s)")
+    return np.ascontiguousarray(problem.apply_boundary(arr))
+
+
+class _CallableObserver:
+    """A plain ``callback(xk)`` (SciPy's meaning) as an observer; a True return asks to stop."""
+
+    def __init__(self, func):
+        self.func = func
+
+    def observe(self, u, *, phase, step, time):
+        return self.func(u)
+
+
+def as_observers(callback=None, monitor=None) -> list:
+    """The one callback convention: ``callback`` is a callable ``f(xk)``, an observer (an object with
+    ``observe(u, *, phase, step, time)``, e.g. a SpectralMonitor), or a list of these; ``monitor`` is
+    one more observer (kept for the public ``monitor=`` option). Returns a list of observers.
+
+    >>> obs = as_observers(print, monitor=None)
+    >>> len(obs), hasattr(obs[0], "observe")
+    (1, True)
+    >>> as_observers(42)
+    Traceback (most recent call last):
+    ...
+    ValueError: callback must be a callable f(xk), an object with observe(u, *, phase, step, time), or a list of these; got 42
+    """
+    items = []
+    for c in ([] if callback is None else list(callback) if isinstance(callback, (list, tuple)) else [callback]):
+        items.append(c)
+    if monitor is not None:
+        if not callable(getattr(monitor, "observe", None)):
+            raise ValueError(f"monitor must have an observe(u, *, phase, step, time) method (e.g. a "
+                             f"hybridsolve.SpectralMonitor); got {monitor!r}")
+        items.append(monitor)
+    out = []
+    for c in items:
+        if callable(getattr(c, "observe", None)):
+            out.append(c)
+        elif callable(c):
+            out.append(_CallableObserver(c))
+        else:
+            raise ValueError("callback must be a callable f(xk), an object with observe(u, *, phase, step, time), "
+                             f"or a list of these; got {c!r}")
+    return out
+
+
+def _converged(reason) -> bool:
+    return reason in ("rtol", "atol", "target_error", "direct")
+
+
+def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=None, monitor=None,
+            observe_every: int | None = None, controller=None, annotate: Callable | None = None,
+            measure: Callable | None = None, clock: Stopwatch | None = None, timed_checks: bool = True,
+            start_step: int = 0, progress=None, unit: str = "it") -> Outcome:
+    """Run ``stepper`` until ``rule`` (or the controller, or a callback) stops it; see the module doc.
+
+    ``rule``: a :class:`~hybridsolve.stopping.StoppingRule` (its ``maxiter`` is the step budget of this
+    run). ``check_every``: steps between checks. ``callback``/``monitor``: observers (:func:`as_observers`),
+    shown the iterate every ``observe_every`` steps (default ``check_every``), at the start and at the
+    end. ``controller``: an object with ``decide(record, history) -> Decision``, asked at every check
+    after ``annotate(u, record)`` has added what it needs. ``measure(u) -> dict``: the check's metrics
+    (default: :class:`Checker`). ``clock``: the run's clock (a fresh one by default; pass one with an
+    ``offset`` to continue a timeline). ``timed_checks=False`` leaves the checks out of the clock (a
+    trainer whose own steps are what it reports). ``start_step``: the step number of the first record.
+    """
+    observers = as_observers(callback, monitor)
+    check_every = max(1, int(check_every))
+    observe_every = check_every if observe_every is None else max(1, int(observe_every))
+    measure = Checker(rule).measure if measure is None else measure
+    extras = getattr(stepper, "extras", None)
+    phase = stepper.phase
+    maxiter = int(rule.maxiter)
+    clock = Stopwatch() if clock is None else clock
+    records: list = []
+    state = {"decision": None, "kept": None, "next_check": check_every, "last_obs": None, "stop": None}
+
+    def check(it: int) -> tuple[dict, str | None]:
+        ctx = clock.paused() if not timed_checks else nullcontext()
+        with ctx:
+            u = stepper.iterate()
+            metrics = measure(u)
+            data = dict(metrics)
+            if extras is not None:
+                data.update(extras())
+            rec = Record(phase, start_step + it, clock.now, data)
+            if annotate is not None:
+                annotate(u, rec)
+            history.append(rec)
+            records.append(rec)
+            reason = rule.reason(metrics, it)
+            if controller is not None and reason in (None, "maxiter"):
+                d = controller.decide(rec, history)
+                state["decision"] = d
+                if d.keep:
+                    state["kept"] = (start_step + it, np.array(u, dtype=float, copy=True))
+                if d.stop:
+                    reason = d.reason or "controller"
+                if d.next_check is not None:
+                    state["next_check"] = max(int(d.next_check) - start_step, it + 1)
+                else:
+                    state["next_check"] = it + check_every
+            else:
+                state["next_check"] = it + check_every
+        return metrics, reason
+
+    def observe(it: int, reason, *, force: bool = False):
+        if not observers or reason == "diverged" or not (force or it % observe_every == 0):
+            return None
+        stop = None
+        with clock.paused():
+            u = stepper.iterate()
+            t = clock.now
+            for ob in observers:
+                if ob.observe(u, phase=phase, step=start_step + it, time=t) is True:
+                    stop = "callback"
+        state["last_obs"] = it
+        return stop
+
+    it = 0
+    error = None
+    clock.start()
+    metrics, reason = check(0)
+    reason = observe(0, reason, force=True) or reason
+    bar = progress_bar(total=maxiter, desc=phase, progress=progress, unit=unit)
+    try:
+        while reason is None:
+            nxt = min(state["next_check"], maxiter)
+            if observers:
+                nxt = min(nxt, (it // observe_every + 1) * observe_every)
+            try:
+                stepper.advance(nxt - it)
+            except FloatingPointError as exc:
+                error, reason = str(exc), "diverged"
+                break
+            done, it = nxt - it, nxt
+            if it >= state["next_check"] or it >= maxiter:
+                metrics, reason = check(it)
+            reason = observe(it, reason) or reason
+            if bar.disable is False:
+                with clock.paused():
+                    bar.update(done)
+    finally:
+        bar.close()
+    wall = clock.stop()
+    if observers and state["last_obs"] != it and reason != "diverged":
+        observe(it, reason, force=True)
+    return Outcome(u=stepper.iterate(), steps=it, reason=reason, metrics=metrics, wall=wall,
+                   converged=_converged(reason), decision=state["decision"], kept=state["kept"], error=error,
+                   records=records)
