@@ -197,7 +197,7 @@ def _converged(reason) -> bool:
 def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=None, monitor=None,
             observe_every: int | None = None, controller=None, annotate: Callable | None = None,
             measure: Callable | None = None, clock: Stopwatch | None = None, timed_checks: bool = True,
-            start_step: int = 0, progress=None, unit: str = "it") -> Outcome:
+            start_step: int = 0, initial_check: bool = True, progress=None, unit: str = "it") -> Outcome:
     """Run ``stepper`` until ``rule`` (or the controller, or a callback) stops it; see the module doc.
 
     ``rule``: a :class:`~hybridsolve.stopping.StoppingRule` (its ``maxiter`` is the step budget of this
@@ -207,7 +207,8 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
     after ``annotate(u, record)`` has added what it needs. ``measure(u) -> dict``: the check's metrics
     (default: :class:`Checker`). ``clock``: the run's clock (a fresh one by default; pass one with an
     ``offset`` to continue a timeline). ``timed_checks=False`` leaves the checks out of the clock (a
-    trainer whose own steps are what it reports). ``start_step``: the step number of the first record.
+    trainer whose own steps are what it reports). ``start_step``: the step number of the first record; ``initial_check=False`` skips the check and
+    the observation at the start (a resumed run whose history already holds that step).
     """
     observers = as_observers(callback, monitor)
     check_every = max(1, int(check_every))
@@ -264,9 +265,15 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
 
     it = 0
     error = None
+    if timed_checks:
+        clock.start()
+    if initial_check:
+        metrics, reason = check(0)
+        reason = observe(0, reason, force=True) or reason
+    else:
+        metrics, reason = {}, (None if maxiter > 0 else "maxiter")
+        state["last_obs"] = 0
     clock.start()
-    metrics, reason = check(0)
-    reason = observe(0, reason, force=True) or reason
     bar = progress_bar(total=maxiter, desc=phase, progress=progress, unit=unit)
     try:
         while reason is None:

@@ -14,7 +14,7 @@ import numpy as np
 from ._util import require_int, require_positive
 from .operators import residual, rhs
 
-__all__ = ["StoppingRule"]
+__all__ = ["StoppingRule", "StepBudget"]
 
 
 @dataclass
@@ -114,3 +114,21 @@ class StoppingRule:
     @staticmethod
     def converged(reason: str | None) -> bool:
         return reason in ("rtol", "atol", "target_error", "direct")
+
+
+@dataclass
+class StepBudget:
+    """The stopping rule of a trainer without a residual (the classifier probes): ``maxiter`` steps,
+    and ``"diverged"`` as soon as a recorded ``loss`` is not finite.
+
+    >>> rule = StepBudget(10)
+    >>> rule.reason({"loss": 0.3}, 5), rule.reason({"loss": 0.3}, 10), rule.reason({"loss": float("nan")}, 1)
+    (None, 'maxiter', 'diverged')
+    """
+
+    maxiter: int
+
+    def reason(self, metrics: dict, iteration: int) -> str | None:
+        if not math.isfinite(metrics.get("loss", 0.0)):
+            return "diverged"
+        return "maxiter" if iteration >= self.maxiter else None

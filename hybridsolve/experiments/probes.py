@@ -9,6 +9,7 @@ the probe values every ``record_every`` epochs into ``history_<dataset>.json``.
 from __future__ import annotations
 
 import time
+from time import perf_counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,22 +146,24 @@ def _train_saved(net, ds, probe, p, ctx, name, *, loss, lr, meta) -> History:
     """Train ``net`` with ``probe`` recording, saving the history as it goes and at the end."""
     from ..probes.train import train
 
-    hist = train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[probe],
-                 record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta,
-                 on_record=_saver(ctx, f"history_{name}"))
+    hist = History()
+    train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[probe],
+          record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta, history=hist,
+          callback=_Saver(ctx, hist, f"history_{name}"))
     ctx.save_history(hist, f"history_{name}")
     return hist
 
 
-def _saver(ctx, name):
-    state = {"t": 0.0}
+class _Saver:
+    """Observer: saves the history as it grows (at most every 5 s), so an interrupted run keeps its records."""
 
-    def on_record(h):  # save as we go (at most every 5 s) so an interrupted run keeps its records
-        if time.perf_counter() - state["t"] > 5.0:
-            ctx.save_history(h, name)
-            state["t"] = time.perf_counter()
+    def __init__(self, ctx, history: History, name: str):
+        self.ctx, self.history, self.name, self.t = ctx, history, name, 0.0
 
-    return on_record
+    def observe(self, u, *, phase, step, time):
+        if perf_counter() - self.t > 5.0:
+            self.ctx.save_history(self.history, self.name)
+            self.t = perf_counter()
 
 
 @register_kind("probe_projection", ProjectionParams)

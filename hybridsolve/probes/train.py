@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._util import Stopwatch, progress_bar
+from .._util import Stopwatch
 from ..history import History, Record
 from .data import Dataset, from_arrays
 
@@ -73,18 +73,68 @@ def _probe_values(probe, H) -> dict:
     raise TypeError(f"probe {probe!r} returned {type(v).__name__}; expected a dict")
 
 
+class _Epochs:
+    """The trainer's stepper for :func:`~hybridsolve.iteration.iterate`: one step is one epoch of
+    minibatches (the shuffle seeded by ``seed`` and the epoch number, so a resumed run is the same);
+    the iterate is the network's outputs on the training inputs (what the probes look at)."""
+
+    phase = "epoch"
+
+    def __init__(self, model, opt, xtr, ytr, batch_loss, batch_size: int, seed: int, epoch: int, x_train):
+        self.model, self.opt, self.xtr, self.ytr = model, opt, xtr, ytr
+        self.batch_loss, self.batch_size, self.seed, self.epoch = batch_loss, int(batch_size), int(seed), int(epoch)
+        self.x_train = x_train
+        self._outputs = None
+
+    def advance(self, count: int) -> None:
+        n = len(self.xtr)
+        self.model.train()
+        for _ in range(count):
+            self.epoch += 1
+            g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+            perm = torch.randperm(n, generator=g)
+            for s in range(0, n, self.batch_size):
+                idx = perm[s:s + self.batch_size]
+                self.opt.zero_grad(set_to_none=True)
+                self.batch_loss(self.model(self.xtr[idx]), self.ytr[idx]).backward()
+                self.opt.step()
+        self._outputs = None
+
+    def iterate(self) -> np.ndarray:
+        if self._outputs is None:
+            self._outputs = predict(self.model, self.x_train)
+        return self._outputs
+
+
+class _Checkpointer:
+    """Observer: weights, optimiser state and the history written after every record."""
+
+    def __init__(self, path: Path, stepper: _Epochs, history: History):
+        self.path, self.stepper, self.history = path, stepper, history
+
+    def observe(self, u, *, phase, step, time):
+        _save_checkpoint(self.path, self.stepper.model, self.stepper.opt, step, time, self.history)
+
+
 def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: float = 1e-3, epochs: int = 10,
           batch_size: int = 128, probes=(), probe_inputs=None, record_every: int = 1, seed: int = 0,
-          checkpoint=None, resume: bool = False, progress=None, on_record=None, meta: dict | None = None) -> History:
+          checkpoint=None, resume: bool = False, progress=None, callback=None, history: History | None = None,
+          meta: dict | None = None) -> History:
     """Train ``model`` on ``data`` (a :class:`Dataset` or ``(x_train, y_train, x_test, y_test)``) → History.
 
     ``loss``: ``"ce"`` (softmax + cross entropy) or ``"mse"`` (raw outputs against one-hot labels).
     ``probes``: probe objects, or ``(probe, inputs)`` pairs when a probe was built on other inputs
     than ``probe_inputs`` (default: the training inputs). ``checkpoint``: a path; weights, optimiser
     state and the history are written there after every recorded epoch; with ``resume=True`` a
-    run continues from it (``torch.load(weights_only=True)``). ``on_record(history)`` is called
-    after each record (e.g. to save it). Seeded: same seed, same history (up to timing).
+    run continues from it (``torch.load(weights_only=True)``). ``callback``: observers shown the
+    network's outputs on the training inputs after each record (the package's one convention, see
+    :func:`~hybridsolve.iteration.as_observers`; a callable returning True stops). ``history``: a
+    History to record into (e.g. one an observer saves as it goes). Seeded: same seed, same history
+    (up to timing). The loop is :func:`~hybridsolve.iteration.iterate` (one step = one epoch).
     """
+    from ..iteration import iterate
+    from ..stopping import StepBudget
+
     if loss not in _LOSSES:
         raise ValueError(f"loss={loss!r}; valid losses: {', '.join(_LOSSES)}")
     if not isinstance(data, Dataset):
@@ -113,9 +163,10 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
     def batch_loss(out, yb):
         return crit(out, yb) if loss == "ce" else crit(out, nn.functional.one_hot(yb, n_classes).float())
 
-    history = History(meta={"loss": loss, "lr": float(lr), "batch_size": int(batch_size), "seed": int(seed),
-                            "epochs": epochs, "model": type(model).__name__, "dataset": data.name,
-                            "n_train": len(data.x_train), "n_test": len(data.x_test), **(meta or {})})
+    history = History() if history is None else history
+    history.meta.update({"loss": loss, "lr": float(lr), "batch_size": int(batch_size), "seed": int(seed),
+                         "epochs": epochs, "model": type(model).__name__, "dataset": data.name,
+                         "n_train": len(data.x_train), "n_test": len(data.x_test), **(meta or {})})
     start_epoch = 0
     elapsed = 0.0
     ckpt = Path(checkpoint) if checkpoint is not None else None
@@ -127,13 +178,13 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
         elapsed = float(state["time"])
         hpath = ckpt.with_name(ckpt.name + ".history.json")
         if hpath.exists():
-            history = History.load(hpath)
+            saved = History.load(hpath)
+            history.records[:] = saved.records
+            history.meta.update(saved.meta)
 
-    def record(epoch: int, t: float):
-        logits = predict(model, data.x_train)
+    def measure(logits) -> dict:
         with torch.no_grad():
-            lt = torch.as_tensor(logits)
-            full = batch_loss(lt.float(), ytr).item() if len(logits) else math.nan
+            full = batch_loss(torch.as_tensor(logits).float(), ytr).item() if len(logits) else math.nan
         d = {"loss": float(full), "train_acc": float((logits.argmax(1) == data.y_train).mean())}
         if len(data.x_test):
             d["test_acc"] = float((predict(model, data.x_test).argmax(1) == data.y_test).mean())
@@ -144,35 +195,21 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
                 H /= H.sum(1, keepdims=True)
             for k, v in _probe_values(p, H).items():
                 d.setdefault(k, {}).update(v) if isinstance(v, dict) else d.__setitem__(k, v)
-        if not math.isfinite(d["loss"]):
-            raise FloatingPointError(f"training diverged at epoch {epoch} (loss = {d['loss']}); lower lr={lr}")
-        history.append(Record("epoch", epoch, t, d))
-        if ckpt is not None:
-            _save_checkpoint(ckpt, model, opt, epoch, t, history)
-        if on_record is not None:
-            on_record(history)
+        return d
 
-    sw = Stopwatch()
-    if start_epoch == 0 and not len(history):
-        record(0, 0.0)
-    n = len(xtr)
-    model.train()
-    with progress_bar(total=epochs, desc="training", progress=progress, unit="epoch", initial=start_epoch) as bar:
-        for epoch in range(start_epoch + 1, epochs + 1):
-            sw.start()
-            g = torch.Generator().manual_seed(int(seed) * 100003 + epoch)
-            perm = torch.randperm(n, generator=g)
-            for s in range(0, n, int(batch_size)):
-                idx = perm[s:s + int(batch_size)]
-                opt.zero_grad(set_to_none=True)
-                lval = batch_loss(model(xtr[idx]), ytr[idx])
-                lval.backward()
-                opt.step()
-            sw.stop()
-            if epoch % int(record_every) == 0 or epoch == epochs:
-                record(epoch, elapsed + sw.elapsed)
-                bar.set_postfix(loss=f"{history[-1]['loss']:.3g}", acc=f"{history[-1]['train_acc']:.3f}")
-            bar.update(1)
+    stepper = _Epochs(model, opt, xtr, ytr, batch_loss, batch_size, seed, start_epoch, data.x_train)
+    observers = [] if ckpt is None else [_Checkpointer(ckpt, stepper, history)]
+    from ..iteration import as_observers
+
+    observers += as_observers(callback)
+    remaining = max(epochs - start_epoch, 0)
+    fresh = start_epoch == 0 and not len(history)
+    out = iterate(stepper, StepBudget(remaining), history=history, check_every=int(record_every),
+                  callback=observers, measure=measure, clock=Stopwatch(offset=elapsed), timed_checks=False,
+                  start_step=start_epoch, initial_check=fresh, progress=progress, unit="epoch")
+    if out.reason == "diverged":
+        raise FloatingPointError(f"training diverged at epoch {stepper.epoch} (loss = {out.metrics.get('loss')}); "
+                                 f"lower lr={lr}")
     return history
 
 
