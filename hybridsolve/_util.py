@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 
 __all__ = ["Stopwatch", "progress_bar", "check_options", "require_positive", "require_int", "require_range",
-           "require_omega"]
+           "require_omega", "require_finite"]
 
 
 class Stopwatch:
@@ -111,6 +111,23 @@ def require_int(name: str, value, minimum: int = 0, allow_none: bool = False):
     v = int(value)
     if v < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {v}")
+    return v
+
+
+def require_finite(name: str, value) -> float:
+    """A finite real number, else ValueError naming it.
+
+    >>> require_finite("time_offset", float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: time_offset must be a finite number; got inf
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number; got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
     return v
 
 

@@ -47,7 +47,7 @@ import numpy as np
 from ._util import Stopwatch, progress_bar
 from .history import History, Record
 
-__all__ = ["initial_iterate", "Stepper", "Decision", "Outcome", "Checker", "as_observers", "iterate"]
+__all__ = ["initial_iterate", "run_history", "Stepper", "Decision", "Outcome", "Checker", "as_observers", "iterate"]
 
 
 class Stepper(Protocol):
@@ -145,6 +145,24 @@ def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} has {int(np.count_nonzero(~np.isfinite(arr)))} non-finite value(s)")
     return np.ascontiguousarray(problem.apply_boundary(arr))
+
+
+def run_history(history, meta: dict) -> History:
+    """The History a solver records into: a new one with ``meta``, or the caller's (one History per
+    run, across phases), its meta filled with ``meta`` where it has no such key yet.
+
+    >>> h = run_history(None, {"method": "jacobi"}); h.meta
+    {'method': 'jacobi'}
+    >>> run_history(h, {"method": "multigrid", "omega": 1.0}).meta
+    {'method': 'jacobi', 'omega': 1.0}
+    """
+    if history is None:
+        return History(meta=dict(meta))
+    if not isinstance(history, History):
+        raise ValueError(f"history must be a hybridsolve.History to record into; got {type(history).__name__}")
+    for k, v in meta.items():
+        history.meta.setdefault(k, v)
+    return history
 
 
 class _CallableObserver:

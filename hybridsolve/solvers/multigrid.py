@@ -20,9 +20,8 @@ import scipy.fft
 
 from .. import kernels
 from ..kernels import interpolate_cubic
-from .._util import require_int, require_omega
-from ..history import History
-from ..iteration import Checker, initial_iterate, iterate
+from .._util import Stopwatch, require_finite, require_int, require_omega
+from ..iteration import Checker, initial_iterate, iterate, run_history
 from ..result import SolveResult
 from ..stopping import StoppingRule
 from .direct import eigenvalues
@@ -112,7 +111,7 @@ class Multigrid:
         if omega is None:
             omega = 1.0 if smoother == "gauss_seidel" else 2.0 * dim / (2.0 * dim + 1.0)
         self.omega = require_omega(omega)
-        self.kind = cycle
+        self.cycle_type = cycle
         self.smoother = smoother
         self.problem = problem
         ns = _check_coarsenable(problem.grid.n, self.coarsest)
@@ -171,14 +170,14 @@ class Multigrid:
 
     # -- public ---------------------------------------------------------------------------------
     def cycle(self, u: np.ndarray) -> None:
-        """One cycle (``self.kind``) on the finest level, updating ``u`` (full grid, boundary in place) in place."""
+        """One cycle (``self.cycle_type``) on the finest level, updating ``u`` (full grid, boundary in place) in place."""
         L = self.levels[0]
         if u.shape != L.shape or u.dtype != np.float64 or not u.flags.c_contiguous:
             raise ValueError(f"u must be a C-contiguous float64 array of shape {L.shape}")
         saved = L.u
         L.u = u
         try:
-            self._cycle(0, self.kind)
+            self._cycle(0, self.cycle_type)
         finally:
             L.u = saved
 
@@ -214,7 +213,7 @@ class Multigrid:
                     for end in (0, -1):
                         face = tuple(end if e == d else slice(None) for e in range(u.ndim))
                         L.u[face] = g[face]
-                self._cycle(l, self.kind)
+                self._cycle(l, self.cycle_type)
         finally:
             for L, f in zip(levels, saved):
                 L.f = f
@@ -244,7 +243,7 @@ class _Cycles:
 
 def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, fmg=False, coarsest=16,
               u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None, monitor=None,
-              observe_every=None, callback=None, progress=None) -> SolveResult:
+              observe_every=None, callback=None, progress=None, history=None, time_offset=0.0) -> SolveResult:
     """Geometric multigrid until a stopping rule is met; every cycle is one iteration (and one check).
 
     Options: ``cycle`` ``"V"``/``"W"``/``"F"``; ``pre``/``post`` smoothing sweeps; ``smoother``
@@ -253,7 +252,7 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     iteration 1; excludes ``u0``); ``coarsest``: stop coarsening at this many intervals (the
     coarsest level is solved by the DST); ``u0``, ``rtol``/``atol``/``target_error``/``reference``/
     ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1)/``callback``,
-    ``progress`` as for :func:`~hybridsolve.solvers.relaxation.jacobi`.
+    ``progress``, ``history``/``time_offset`` as for :func:`~hybridsolve.solvers.relaxation.jacobi`.
 
     ``result.info``: ``levels`` (n per level), ``convergence_factor`` (geometric mean of the
     residual reduction per cycle, FMG pass excluded), ``factors`` (per cycle).
@@ -272,14 +271,16 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
                                      maxiter=maxiter, default_maxiter=100)
     u = initial_iterate(problem, u0)
     method = "multigrid"
-    hist = History(meta={"method": method, "problem": problem.name, "cycle": cycle, "pre": mg.pre, "post": mg.post,
-                         "smoother": smoother, "omega": mg.omega, "fmg": bool(fmg), "levels": mg.level_n})
+    hist = run_history(history, {"method": method, "problem": problem.name, "cycle": cycle, "pre": mg.pre,
+                                 "post": mg.post, "smoother": smoother, "omega": mg.omega, "fmg": bool(fmg),
+                                 "levels": mg.level_n})
     checker = Checker(rule)
     # compile (or load from Numba's cache) every kernel on scratch copies before the clock starts
     checker.measure(u)
     (mg.fmg if fmg else mg.cycle)(u.copy())
     out = iterate(_Cycles(mg, u, bool(fmg)), rule, history=hist, check_every=1, callback=callback, monitor=monitor,
-                  observe_every=observe_every, measure=checker.measure, progress=progress, unit="cycle")
+                  observe_every=observe_every, measure=checker.measure, progress=progress,
+                  clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="cycle")
     it, reason, metrics, wall = out.steps, out.reason, out.metrics, out.wall
     res = [r.data["residual"] for r in out.records]
     # residual contraction per cycle; the full-multigrid pass (cycle 1 with fmg) is not a cycle

@@ -19,9 +19,8 @@ import time
 import numpy as np
 
 from .. import kernels
-from .._util import require_int, require_omega
-from ..history import History
-from ..iteration import Checker, initial_iterate, iterate
+from .._util import Stopwatch, require_finite, require_int, require_omega
+from ..iteration import Checker, initial_iterate, iterate, run_history
 from ..result import SolveResult
 from ..stopping import StoppingRule
 
@@ -163,7 +162,7 @@ class _Sweeps:
 
 
 def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                 monitor, observe_every, callback, progress) -> SolveResult:
+                 monitor, observe_every, callback, progress, history, time_offset) -> SolveResult:
     omega = require_omega(omega)
     grid = problem.grid
     check_every = (default_check_every(int(np.prod(grid.shape))) if check_every is None
@@ -173,14 +172,15 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
                                      maxiter=maxiter, default_maxiter=default_maxiter(grid.num_unknowns))
     u = initial_iterate(problem, u0)
     relax = Relaxation(problem, method, omega)
-    hist = History(meta={"method": method, "problem": problem.name, "omega": omega, "check_every": check_every})
+    hist = run_history(history, {"method": method, "problem": problem.name, "omega": omega,
+                                 "check_every": check_every})
     checker = Checker(rule)
     # compile (or load from cache) every kernel before the clock starts: wall_time is solver work only
     checker.measure(u)
     relax.warm_up()
     out = iterate(_Sweeps(relax, u), rule, history=hist, check_every=check_every, callback=callback,
                   monitor=monitor, observe_every=observe_every, measure=checker.measure, progress=progress,
-                  unit="sweep")
+                  clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="sweep")
     return SolveResult(u=u, converged=out.converged, iterations=out.steps, wall_time=out.wall, history=hist,
                        method=method, reason=out.reason, residual_norm=out.metrics["residual"],
                        error_inf=out.metrics.get("error_inf"),
@@ -188,7 +188,8 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
 
 
 def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None,
-           check_every=None, monitor=None, observe_every=None, callback=None, progress=None) -> SolveResult:
+           check_every=None, monitor=None, observe_every=None, callback=None, progress=None, history=None,
+           time_offset=0.0) -> SolveResult:
     """Weighted Jacobi iteration (ω = 1 as in the paper) until a stopping rule is met.
 
     Options: ``omega`` in (0, 2); ``u0`` start (full grid, boundary values are re-imposed; default
@@ -197,7 +198,9 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     or an array); ``maxiter`` sweeps (default: about 2·10⁹ point updates); ``check_every`` sweeps
     between stopping checks (default: a few % of the run's cost; iterations are reported exactly);
     ``monitor`` / ``observe_every`` / ``callback`` (observers of the iterate, see
-    :func:`~hybridsolve.iteration.as_observers`: a ``callback(xk)`` returning True stops); ``progress`` bar.
+    :func:`~hybridsolve.iteration.as_observers`: a ``callback(xk)`` returning True stops); ``progress`` bar;
+    ``history``/``time_offset``: append the records to this History, at times after ``time_offset``
+    seconds (a later phase of a longer run: the hybrid's classical phase).
 
     >>> import hybridsolve as hs
     >>> p = hs.problems.paper_1d(n=64)
@@ -206,12 +209,12 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     (True, 'target_error', True)
     """
     return _relax_solve(problem, "jacobi", omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                        monitor, observe_every, callback, progress)
+                        monitor, observe_every, callback, progress, history, time_offset)
 
 
 def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None,
                  maxiter=None, check_every=None, monitor=None, observe_every=None, callback=None,
-                 progress=None) -> SolveResult:
+                 progress=None, history=None, time_offset=0.0) -> SolveResult:
     """Red-black Gauss–Seidel (``omega=1``) or SOR (``omega`` in (0, 2)); options as :func:`jacobi`.
 
     >>> import hybridsolve as hs
@@ -220,4 +223,4 @@ def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_er
     (True, True)
     """
     return _relax_solve(problem, "gauss_seidel", omega, u0, rtol, atol, target_error, reference, maxiter,
-                        check_every, monitor, observe_every, callback, progress)
+                        check_every, monitor, observe_every, callback, progress, history, time_offset)
