@@ -31,7 +31,11 @@ def _update(u, f, h, omega):
 
 
 def ref_jacobi(u, f, h, omega, count):
-    """NumPy weighted Jacobi: ``count`` sweeps, returns a new array."""
+    """NumPy weighted Jacobi: ``count`` sweeps, returns a new array.
+
+    >>> ref_jacobi(np.zeros(5), np.ones(5), (0.25,), 1.0, 2).tolist()
+    [0.0, 0.046875, 0.0625, 0.046875, 0.0]
+    """
     u = np.array(u, dtype=float, copy=True)
     inner = tuple(slice(1, -1) for _ in range(u.ndim))
     for _ in range(count):
@@ -40,7 +44,11 @@ def ref_jacobi(u, f, h, omega, count):
 
 
 def ref_red_black(u, f, h, omega, count):
-    """NumPy red-black Gauss–Seidel / SOR: ``count`` sweeps (red = even index sum first)."""
+    """NumPy red-black Gauss–Seidel / SOR: ``count`` sweeps (red = even index sum first).
+
+    >>> ref_red_black(np.zeros(5), np.ones(5), (0.25,), 1.0, 1).tolist()
+    [0.0, 0.046875, 0.03125, 0.046875, 0.0]
+    """
     u = np.array(u, dtype=float, copy=True)
     inner = tuple(slice(1, -1) for _ in range(u.ndim))
     parity = sum(np.indices(u.shape)) % 2
@@ -55,7 +63,11 @@ def ref_red_black(u, f, h, omega, count):
 
 
 def ref_restrict(fine):
-    """NumPy full weighting onto a coarse full-grid array with zero boundary."""
+    """NumPy full weighting onto a coarse full-grid array with zero boundary.
+
+    >>> ref_restrict(np.array([0.0, 1.0, 2.0, 1.0, 0.0])).tolist()
+    [0.0, 1.5, 0.0]
+    """
     fine = np.asarray(fine, dtype=float)
     out = fine
     for d in range(fine.ndim):
@@ -71,7 +83,11 @@ def ref_restrict(fine):
 
 
 def ref_prolong_add(coarse, fine):
-    """NumPy linear interpolation of ``coarse`` added to the interior of a copy of ``fine``."""
+    """NumPy linear interpolation of ``coarse`` added to the interior of a copy of ``fine``.
+
+    >>> ref_prolong_add(np.array([0.0, 2.0, 0.0]), np.ones(5)).tolist()
+    [1.0, 2.0, 3.0, 2.0, 1.0]
+    """
     out = np.asarray(coarse, dtype=float)
     for d in range(out.ndim):
         m = out.shape[d] - 1
@@ -92,7 +108,13 @@ def ref_prolong_add(coarse, fine):
 
 
 def ref_interpolate_cubic(coarse):
-    """NumPy cubic interpolation m + 1 -> 2m + 1 points per axis (same stencils as :func:`interpolate_cubic`)."""
+    """NumPy cubic interpolation m + 1 -> 2m + 1 points per axis (same stencils as
+    :func:`~hybridsolve.kernels.transfer.interpolate_cubic`).
+
+    >>> x = np.linspace(0, 1, 5)
+    >>> bool(np.allclose(ref_interpolate_cubic(x**3), np.linspace(0, 1, 9)**3))
+    True
+    """
     out = np.asarray(coarse, dtype=float)
     for d in range(out.ndim):
         c = np.moveaxis(out, d, 0)

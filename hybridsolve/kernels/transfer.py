@@ -33,6 +33,12 @@ def restrict(dim: int, parallel: bool = True):
 
     ``fine`` has ``2m + 1`` points per axis, ``coarse`` ``m + 1``; coarse point ``I`` sits on fine
     point ``2I``. The coarse boundary is not touched.
+
+    >>> import numpy as np
+    >>> coarse = np.zeros(3)
+    >>> restrict(1)(np.array([0.0, 1.0, 2.0, 1.0, 0.0]), coarse)
+    >>> coarse.tolist()   # (1 + 2·2 + 1) / 4
+    [0.0, 1.5, 0.0]
     """
     _check_dim(dim)
     configure()
@@ -84,7 +90,14 @@ def restrict(dim: int, parallel: bool = True):
 
 @functools.lru_cache(maxsize=None)
 def prolong_add(dim: int, parallel: bool = True):
-    """Kernel ``k(coarse, fine)``: ``fine += P coarse`` on the interior of ``fine`` ((bi/tri)linear interpolation)."""
+    """Kernel ``k(coarse, fine)``: ``fine += P coarse`` on the interior of ``fine`` ((bi/tri)linear interpolation).
+
+    >>> import numpy as np
+    >>> fine = np.ones(5)
+    >>> prolong_add(1)(np.array([0.0, 2.0, 0.0]), fine)
+    >>> fine.tolist()   # the fine boundary is not touched
+    [1.0, 2.0, 3.0, 2.0, 1.0]
+    """
     _check_dim(dim)
     configure()
     if dim == 1:
