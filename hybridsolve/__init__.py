@@ -7,7 +7,9 @@ hybrids) compared frequency by frequency, and Frequency-Principle probes for cla
 >>> bool(res.converged), res.u.shape
 (True, (1001,))
 
-``import hybridsolve`` does not import torch, and Numba kernels compile on first use.
+``import hybridsolve`` imports neither torch, numba, scipy.sparse nor matplotlib, and changes no
+process-wide setting; Numba kernels compile on first use (the threading choice is made then, once,
+in :mod:`hybridsolve._numba`).
 """
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ import importlib
 import json
 import pkgutil
 import platform
-import re
 import sys
 import time
 import tomllib
@@ -36,7 +35,7 @@ from typing import Any, Callable
 from .history import History, atomic_write_text
 
 __all__ = ["register_kind", "kinds", "RunContext", "Case", "load_case", "run_case", "find_cases",
-           "update_benchmarks_doc", "from_dict", "CaseError"]
+           "bundled_cases_dir", "resolve_case_path", "from_dict", "CaseError"]
 
 
 class CaseError(ValueError):
@@ -52,7 +51,6 @@ class _Kind:
 
 
 _KINDS: dict[str, _Kind] = {}
-_SMOKE_RUN = False  # True while a smoke-size case runs: benchmark numbers from it never reach the docs
 _DISCOVERED = False
 IMPORT_ERRORS: dict[str, str] = {}  # experiment modules that failed to import, with the error
 
@@ -244,19 +242,57 @@ def load_case(path, smoke: bool = False) -> Case:
                 path=path, smoke=smoke, raw=raw)
 
 
-def find_cases(directory="cases") -> list[Path]:
+def bundled_cases_dir() -> Path | None:
+    """The directory of the case files that come with hybridsolve, or None if there is none.
+
+    An installed package carries them in ``hybridsolve/_cases/`` (the wheel maps the repository's
+    top-level ``cases/`` there); a checkout (editable install, or ``PYTHONPATH``) uses ``cases/``
+    beside the package.
+
+    >>> (bundled_cases_dir() / "poisson_2d.toml").exists()
+    True
+    """
+    here = Path(__file__).resolve().parent
+    for cand in (here / "_cases", here.parent / "cases"):
+        if cand.is_dir() and any(cand.glob("*.toml")):
+            return cand
+    return None
+
+
+def find_cases(directory=None) -> list[Path]:
+    """The case files in ``directory`` (default: the bundled cases, :func:`bundled_cases_dir`), sorted.
+
+    >>> "paper_fig4" in [p.stem for p in find_cases()]
+    True
+    """
+    if directory is None:
+        directory = bundled_cases_dir()
+        if directory is None:
+            return []
     return sorted(Path(directory).glob("*.toml"))
 
 
-def resolve_case_path(spec: str) -> Path:
-    """``cases/x.toml``, ``x.toml`` or just ``x`` (looked up in ./cases)."""
+def resolve_case_path(spec) -> Path:
+    """The case file that ``spec`` names: a path (``cases/x.toml``), or a case name ``x`` / ``x.toml``,
+    looked up in ``./cases`` and then among the bundled cases (so names work from any directory).
+
+    >>> resolve_case_path("paper_fig4").name
+    'paper_fig4.toml'
+    """
     p = Path(spec)
-    if p.exists():
+    if p.is_file():
         return p
-    for cand in (Path("cases") / spec, Path("cases") / f"{spec}.toml"):
-        if cand.exists():
-            return cand
-    raise CaseError(f"no case file {spec!r} (looked in . and ./cases); `hybridsolve list` shows the cases")
+    spec = str(spec)
+    dirs = [Path("cases")]
+    bundled = bundled_cases_dir()
+    if bundled is not None:
+        dirs.append(bundled)
+    for d in dirs:
+        for cand in (d / spec, d / f"{spec}.toml"):
+            if cand.is_file():
+                return cand
+    where = ", ".join(str(d) for d in [Path("."), *dirs])
+    raise CaseError(f"no case file {spec!r} (looked in {where}); `hybridsolve list` shows the cases")
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -316,11 +352,12 @@ class RunContext:
 
 
 def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = False, verbose: bool = True) -> dict:
-    """Run a case file; returns the summary dict (also written to ``<out>/summary.json``).
+    """Run a case file (a path, or the name of a bundled case); returns the summary dict (also
+    written to ``<out>/summary.json``).
 
     ``out`` defaults to ``results/<case name>`` (``-smoke`` appended for smoke runs).
     """
-    case = load_case(resolve_case_path(str(path)) if not Path(path).exists() else path, smoke=smoke)
+    case = load_case(resolve_case_path(path), smoke=smoke)
     if out is None:
         out = Path("results") / (case.name + ("-smoke" if smoke else ""))
     ctx = RunContext(Path(out), case, progress=progress, resume=resume, verbose=verbose)
@@ -332,16 +369,12 @@ def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = 
     ctx.save_json({**meta, "status": "running"}, "summary")
     t0 = time.perf_counter()
     runner = kinds()[case.kind].runner
-    global _SMOKE_RUN
-    previous, _SMOKE_RUN = _SMOKE_RUN, smoke
     try:
         result = runner(case.params, ctx) or {}
     except BaseException as exc:
         ctx.save_json({**meta, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                        "elapsed_s": time.perf_counter() - t0, "files": ctx.files}, "summary")
         raise
-    finally:
-        _SMOKE_RUN = previous
     if isinstance(result.get("markdown"), str):
         ctx.save_text(result["markdown"], "table.md")
     summary = {**meta, "status": "done", "elapsed_s": time.perf_counter() - t0, **_json_ready(result),
@@ -373,22 +406,3 @@ def _toml_ready(obj):
     if isinstance(obj, (list, tuple)):
         return [_toml_ready(v) for v in obj if v is not None]
     return _json_ready(obj)
-
-
-# -- benchmarks doc ---------------------------------------------------------------------------------
-def update_benchmarks_doc(topic: str, markdown: str, path="docs/benchmarks.md") -> Path | None:
-    """Replace the section between ``<!-- bench:topic -->`` and ``<!-- /bench:topic -->`` (appending
-    the markers if absent) with ``markdown``.
-
-    Inside a smoke-size run this does nothing and returns None: CI-size numbers are not benchmarks.
-    """
-    if _SMOKE_RUN:
-        return None
-    path = Path(path)
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = f"<!-- bench:{topic} -->", f"<!-- /bench:{topic} -->"
-    block = f"{start}\n{markdown.strip()}\n{end}"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    atomic_write_text(path, text)
-    return path

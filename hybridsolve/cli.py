@@ -1,4 +1,9 @@
-"""Command line: ``hybridsolve run CASE [--out DIR] [--smoke]``, ``list``, ``describe CASE``, ``bench TOPIC``."""
+"""Command line: ``hybridsolve run CASE [--out DIR] [--smoke]``, ``list``, ``describe CASE``.
+
+``CASE`` is a case file's path or the name of a bundled case (``hybridsolve list`` shows them), so
+``hybridsolve run paper_fig4 --smoke`` works from any directory. The speed benchmarks are not part
+of the installed package: run them from a checkout with ``python -m benchmarks TOPIC``.
+"""
 from __future__ import annotations
 
 import argparse
@@ -22,14 +27,25 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (``cases/x.toml``), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _cmd_list(args) -> int:
-    paths = cases.find_cases(args.dir)
+    where = args.dir if args.dir is not None else cases.bundled_cases_dir()
+    paths = cases.find_cases(where) if where is not None else []
     if not paths:
-        print(f"no case files in {args.dir}/")
+        print(f"no case files in {where}" if where is not None else "no bundled case files found")
+    elif args.dir is None:
+        print(f"bundled cases in {_shown(where)} (run one by name: hybridsolve run NAME [--smoke]):")
     for p in paths:
         try:
             c = cases.load_case(p)
-            print(f"{p}  [{c.kind}]  {c.description}")
+            print(f"{_shown(p)}  [{c.kind}]  {c.description}")
         except cases.CaseError as exc:
             print(f"{p}  INVALID: {exc}")
     if args.kinds:
@@ -52,48 +68,24 @@ def _cmd_describe(args) -> int:
     return 0
 
 
-def _cmd_bench(args) -> int:
-    path = Path(args.dir) / f"bench_{args.topic}.toml"
-    if not path.exists():
-        names = sorted(p.stem.removeprefix("bench_") for p in Path(args.dir).glob("bench_*.toml"))
-        print(f"no benchmark {args.topic!r}; available: {', '.join(names)}", file=sys.stderr)
-        return 2
-    out = args.out or Path("results") / (f"bench_{args.topic}" + ("-smoke" if args.smoke else ""))
-    summary = cases.run_case(path, out=out, smoke=args.smoke)
-    md = summary.get("markdown")
-    if md:
-        print(md)
-        if not args.smoke and not args.no_docs:
-            cases.update_benchmarks_doc(args.topic, md)
-            print(f"\nwrote section '{args.topic}' of docs/benchmarks.md")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hybridsolve", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a case file into a results directory")
-    r.add_argument("case", help="path to a case TOML, or its name in ./cases")
+    r.add_argument("case", help="path to a case TOML, or a case name (./cases first, then the bundled cases)")
     r.add_argument("--out", type=Path, default=None, help="results directory (default results/<case>)")
     r.add_argument("--smoke", action="store_true", help="apply the case's [smoke] overrides (CI size)")
     r.add_argument("--resume", action="store_true", help="continue from what an interrupted run recorded")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_cmd_run)
-    l_ = sub.add_parser("list", help="list case files")
-    l_.add_argument("--dir", default="cases")
+    l_ = sub.add_parser("list", help="list the bundled case files (runnable by name)")
+    l_.add_argument("--dir", default=None, help="list the case files in this directory instead")
     l_.add_argument("--kinds", action="store_true", help="also list the registered experiment kinds")
     l_.set_defaults(func=_cmd_list)
     d = sub.add_parser("describe", help="show a case's resolved parameters")
     d.add_argument("case")
     d.add_argument("--smoke", action="store_true")
     d.set_defaults(func=_cmd_describe)
-    b = sub.add_parser("bench", help="run cases/bench_TOPIC.toml and update docs/benchmarks.md")
-    b.add_argument("topic", help="classical, deep_ritz, monitor, probes, hybrid")
-    b.add_argument("--dir", default="cases")
-    b.add_argument("--out", type=Path, default=None)
-    b.add_argument("--smoke", action="store_true", help="tiny sizes; never written to the docs")
-    b.add_argument("--no-docs", action="store_true", help="print the table only")
-    b.set_defaults(func=_cmd_bench)
     return ap
 
 

@@ -6,9 +6,13 @@ Grid functions are full-grid arrays (boundary included); operator outputs live o
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
+
+if TYPE_CHECKING:  # scipy.sparse is imported where it is used: `import hybridsolve` stays light
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator
 
 __all__ = ["apply_laplacian", "residual", "rhs", "matrix", "linear_operator", "residual_norm", "diagonal"]
 
@@ -57,6 +61,8 @@ def diagonal(grid) -> float:
 
 
 def _second_difference(m: int, hd: float) -> sp.csr_matrix:
+    import scipy.sparse as sp
+
     main = np.full(m, 2.0 / hd**2)
     off = np.full(m - 1, -1.0 / hd**2)
     return sp.diags([off, main, off], [-1, 0, 1], format="csr")
@@ -69,6 +75,8 @@ def matrix(grid) -> sp.csr_matrix:
     >>> matrix(Grid([(0, 1), (0, 1)], 4)).shape
     (9, 9)
     """
+    import scipy.sparse as sp
+
     m = grid.interior_shape
     A = None
     for d in range(grid.dim):
@@ -81,7 +89,16 @@ def matrix(grid) -> sp.csr_matrix:
 
 
 def linear_operator(grid) -> LinearOperator:
-    """``A`` as a matrix-free scipy LinearOperator on flattened interior vectors (for SciPy / PyAMG)."""
+    """``A`` as a matrix-free scipy LinearOperator on flattened interior vectors (for SciPy / PyAMG).
+
+    >>> import numpy as np
+    >>> from hybridsolve import Grid
+    >>> g = Grid([(0, 1), (0, 1)], 4)
+    >>> bool(np.allclose(linear_operator(g) @ np.ones(9), matrix(g) @ np.ones(9)))
+    True
+    """
+    from scipy.sparse.linalg import LinearOperator
+
     m = grid.interior_shape
     h = grid.h
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -75,3 +76,60 @@ def test_interrupted_run_keeps_records(tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["status"] == "failed" and "KeyboardInterrupt" in summary["error"]
     assert len(History.load(tmp_path / "o" / "history")) == 4
+
+
+def test_bundled_cases_run_by_name_from_any_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no ./cases here
+    bundled = sorted(p.name for p in (ROOT / "cases").glob("*.toml"))
+    assert bundled and [p.name for p in cases.find_cases()] == bundled
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in bundled) and "INVALID" not in out
+    assert cases.resolve_case_path("paper_fig4").samefile(ROOT / "cases" / "paper_fig4.toml")
+    assert cases.resolve_case_path("paper_fig4.toml").samefile(ROOT / "cases" / "paper_fig4.toml")
+    assert main(["describe", "paper_fig4", "--smoke"]) == 0
+    assert "n = 200" in capsys.readouterr().out
+    with pytest.raises(cases.CaseError, match="no case file 'no_such_case'"):
+        cases.resolve_case_path("no_such_case")
+
+
+def test_built_package_carries_the_bundled_cases(tmp_path):
+    """The wheel maps the top-level cases/ to hybridsolve/_cases/, and an installed copy finds them
+    by name from another directory (the benchmarks stay out)."""
+    import shutil
+    import zipfile
+
+    setuptools = pytest.importorskip("setuptools")
+    if tuple(int(x) for x in setuptools.__version__.split(".")[:2]) < (70, 1):
+        pytest.importorskip("wheel")
+    src = tmp_path / "src"
+    src.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc")
+    for d in ("hybridsolve", "cases"):
+        shutil.copytree(ROOT / d, src / d, ignore=ignore)
+    for f in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / f, src / f)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    (whl,) = (tmp_path / "dist").glob("hybridsolve-*.whl")
+    names = zipfile.ZipFile(whl).namelist()
+    bundled = sorted(p.name for p in (ROOT / "cases").glob("*.toml"))
+    assert sorted(n.split("/")[-1] for n in names if n.startswith("hybridsolve/_cases/")) == bundled
+    assert not [n for n in names if n.startswith("benchmarks/") or "bench_" in n]
+    site = tmp_path / "site"
+    subprocess.run(pip + ["install", "--no-deps", "--no-index", "--target", str(site), str(whl)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    code = ("import hybridsolve, sys; from hybridsolve.cli import main; print(hybridsolve.__file__); "
+            "sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", code, "list"], capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(str(site))  # the installed copy, not the checkout
+    assert all(str(site / "hybridsolve" / "_cases" / name) in proc.stdout for name in bundled)
+    proc = subprocess.run([sys.executable, "-c", code, "describe", "paper_fig4", "--smoke"], capture_output=True,
+                          text=True, cwd=elsewhere, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "n = 200" in proc.stdout

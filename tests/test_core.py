@@ -14,9 +14,10 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = "import sys, hybridsolve; print('torch' in sys.modules, 'numba' in sys.modules)"
+    code = ("import sys, hybridsolve; print('torch' in sys.modules, 'numba' in sys.modules, "
+            "'scipy.sparse' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "False"]
+    assert out == ["False", "False", "False", "False"]
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3])

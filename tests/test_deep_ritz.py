@@ -308,17 +308,6 @@ def test_deep_ritz_paper_case_smoke(tmp_path):
     assert len(h) >= 2 and h.phases == ["dnn"]
 
 
-def test_bench_case_smoke(tmp_path):
-    cases = pytest.importorskip("hybridsolve.cases")
-    before = (ROOT / "docs" / "benchmarks.md").read_text() if (ROOT / "docs" / "benchmarks.md").exists() else None
-    summary = cases.run_case(ROOT / "cases" / "bench_deep_ritz.toml", out=tmp_path, smoke=True, verbose=False)
-    md = summary["markdown"]
-    assert "ms/step" in md and "matmul" in md and "discrete_ritz" in md and "Smoke size" in md
-    assert summary["discrete_ritz_ms_per_step"] > 0 and summary["matmul_gflops"] > 0
-    if before is not None:  # smoke numbers never reach the docs
-        assert (ROOT / "docs" / "benchmarks.md").read_text() == before
-
-
 # -- long accuracy runs (-m slow) ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_paper_configuration_reaches_2e_2():

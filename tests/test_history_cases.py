@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hybridsolve import History, Record
-from hybridsolve.cases import CaseError, load_case, update_benchmarks_doc
+from hybridsolve.cases import CaseError, load_case
 
 
 def test_history_round_trip(tmp_path):
@@ -73,15 +73,6 @@ def test_smoke_overrides_apply(tmp_path):
         """)
     assert load_case(p).params.n == 64
     assert load_case(p, smoke=True).params.n == 8
-
-
-def test_update_benchmarks_doc(tmp_path):
-    doc = tmp_path / "b.md"
-    update_benchmarks_doc("x", "| a |\n", path=doc)
-    update_benchmarks_doc("y", "| b |\n", path=doc)
-    update_benchmarks_doc("x", "| c |\n", path=doc)
-    text = doc.read_text()
-    assert "| c |" in text and "| a |" not in text and "| b |" in text
 
 
 def test_every_experiment_module_imports_and_every_case_validates():

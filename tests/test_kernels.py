@@ -1,6 +1,11 @@
 """Numba kernels against their NumPy references (rtol 1e-12), in 1-D, 2-D and 3-D."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -127,16 +132,13 @@ def test_transfer_operators_exact_on_linear_functions(dim):
     np.testing.assert_allclose(np.sum(Pc * f), 2**dim * np.sum(c * Rf), rtol=1e-12)
 
 
-def test_diff_norms_and_triad(rng):
+def test_diff_norms(rng):
     a, b = rng.standard_normal(200_001), rng.standard_normal(200_001)
     mx, ss = K.diff_norms(a, b)
     np.testing.assert_allclose(mx, np.max(np.abs(a - b)), rtol=1e-12)
     np.testing.assert_allclose(ss, np.sum((a - b) ** 2), rtol=1e-12)
     a[5] = np.nan
     assert K.diff_norms(a, b)[0] == np.inf
-    out = np.empty_like(b)
-    K.triad(out, b, b, 2.0)
-    _close(out, 3 * b)
 
 
 def test_bad_dimension():
@@ -178,3 +180,93 @@ def test_diff_norms_serial_and_parallel_builds_have_distinct_cache_keys():
 
     assert False in _closure_values(_diff_norms_kernel(False))
     assert True in _closure_values(_diff_norms_kernel(True))
+
+
+# -- the threading choice (hybridsolve._numba) ---------------------------------------------------------------
+def _python(code: str, **env_extra) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter without NUMBA_THREADING_LAYER (unless given)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    env.update(env_extra)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+_RUN_JACOBI = """
+    import numpy as np
+    from hybridsolve import kernels
+    u = np.zeros((300, 300))
+    kernels.jacobi(2, True)(u, np.empty_like(u), np.ones_like(u), 1, *kernels.coefficients((0.1, 0.1)))
+"""
+_RUN_GAUSS = """
+    import numpy as np
+    from hybridsolve.probes.filtering import _gauss_kernel
+    D = np.zeros((64, 64), np.float32)
+    _gauss_kernel()(D, np.float32(-0.5), np.empty_like(D), np.empty(64))
+"""
+
+
+def test_importing_changes_no_numba_setting():
+    out = _python("""
+        import numba
+        import hybridsolve, hybridsolve.kernels, hybridsolve.probes.filtering, hybridsolve._numba
+        print(numba.config.THREADING_LAYER, hybridsolve._numba._CHOICE)
+    """).stdout.split()
+    assert out == ["default", "None"]
+
+
+@pytest.mark.parametrize("first", ["kernels", "probes"])
+def test_threading_choice_applies_whichever_numba_code_runs_first(first):
+    # before hybridsolve._numba, the choice was made when hybridsolve.kernels was imported: a probe
+    # kernel run first started Numba's threads on its default (spinning OpenMP) layer
+    code = (_RUN_JACOBI if first == "kernels" else _RUN_GAUSS) + "\n    import numba; print(numba.threading_layer())\n"
+    assert _python(code).stdout.split()[-1] == "workqueue"
+
+
+def test_threading_layer_environment_variable_wins():
+    code = _RUN_JACOBI + "\n    import numba, hybridsolve._numba as N; print(numba.threading_layer(), N.configure())\n"
+    try:
+        out = _python(code, NUMBA_THREADING_LAYER="omp").stdout.split()
+    except AssertionError as exc:
+        if "omp" in str(exc).lower() and "threading layer" in str(exc).lower():
+            pytest.skip("Numba's OpenMP layer is not available here")
+        raise
+    assert out[-2:] == ["omp", "omp"]
+
+
+def test_threading_choice_warns_when_too_late():
+    code = """
+        import warnings
+        import numba
+        numba.config.THREADING_LAYER = "omp"   # someone else started Numba's threads first
+        try:
+            numba.get_num_threads()
+        except Exception:
+            print("no-omp"); raise SystemExit
+        from hybridsolve import kernels
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            kernels.jacobi(2, True)
+            kernels.residual(2, True)   # warned once, not per factory
+        print(numba.threading_layer(), len(caught), caught[0].category.__name__ if caught else "-")
+        print(caught[0].message if caught else "")
+    """
+    lines = _python(code).stdout.splitlines()
+    if lines[0] == "no-omp":
+        pytest.skip("Numba's OpenMP layer is not available here")
+    assert lines[0].split() == ["omp", "1", "RuntimeWarning"]
+    assert "workqueue" in lines[1] and "NUMBA_THREADING_LAYER" in lines[1]
+
+
+def test_configure_is_idempotent_and_warns_in_process(monkeypatch):
+    from hybridsolve import _numba
+
+    first = _numba.configure()
+    assert _numba.configure() == first
+    # simulate threads already started on another layer before the first choice
+    monkeypatch.setattr(_numba, "_CHOICE", None)
+    monkeypatch.setattr(_numba, "_active_layer", lambda: "tbb")
+    monkeypatch.delenv("NUMBA_THREADING_LAYER", raising=False)
+    with pytest.warns(RuntimeWarning, match="cannot apply"):
+        assert _numba.configure() == "tbb"
+    assert _numba.configure() == "tbb"  # made once: no second warning, same answer

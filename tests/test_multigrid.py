@@ -145,20 +145,3 @@ def test_bad_input():
     bad[2, 2] = np.nan
     with pytest.raises(ValueError, match="u0"):
         hs.solve(p, "multigrid", u0=bad)
-
-
-def test_bench_classical_smoke(tmp_path):
-    import json
-
-    from hybridsolve.cases import run_case
-
-    summary = run_case("cases/bench_classical.toml", out=tmp_path, smoke=True, verbose=False)
-    md = summary["markdown"]
-    assert "| target | measured | status |" in md and "hybridsolve bench classical" in md
-    assert md.count("met**") >= 7  # every target row carries a verdict
-    raw = json.loads((tmp_path / "bench_classical.json").read_text())
-    assert all(r["jacobi_GBs"] > 0 and r["triad_GBs"] > 0 for r in raw["bandwidth"])
-    assert raw["solvers"][0]["multigrid_V"]["relres"] <= 1e-8
-    assert raw["solvers"][0]["pyamg"]["relres"] <= 1e-8
-    assert all(r["ratio"] <= 2 for r in raw["fmg"])
-    assert (tmp_path / "summary.json").exists()

@@ -2,11 +2,9 @@
 
 Submodules: ``style`` (shared look), ``poisson`` (Figures 1 and 4(a–c), error against time,
 heat maps), ``hybrid`` (Figure 4(d) and the solver comparison), ``probes`` (Figures 2, 3, 5).
+Every figure is a :class:`matplotlib.figure.Figure` built through matplotlib's object API: no
+pyplot state, and no backend is chosen (``matplotlib.use``) on import.
 """
-import matplotlib
-
-matplotlib.use("Agg")
-
-from .style import METHOD_COLORS, PEAK_CMAP, new_figure, savefig  # noqa: E402
+from .style import METHOD_COLORS, PEAK_CMAP, new_figure, savefig
 
 __all__ = ["new_figure", "savefig", "METHOD_COLORS", "PEAK_CMAP"]

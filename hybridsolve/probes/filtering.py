@@ -90,6 +90,10 @@ def _gauss_kernel():
     if _GAUSS is None:
         from numba import njit, prange
 
+        from .._numba import configure
+
+        configure()
+
         @njit(parallel=True, fastmath=True, cache=True)
         def gauss_rows(D, c, out, sums):  # pragma: no cover - compiled
             for i in prange(D.shape[0]):

@@ -3,8 +3,8 @@
 Targets (issue 4): a 2-D 1023² iterate (n = 1024) with the full DST error spectrum ≤ 0.2 s; a 1-D
 n = 1000 iterate ≤ 1 ms. Each time is the median of ``repeats`` observations; beside it, in the same
 run, the bare transform it cannot avoid (one ``scipy.fft.dstn`` of the interior / one ``rfft``), so
-the ratio says how much the monitor adds on top. ``hybridsolve bench monitor`` writes the table into
-docs/benchmarks.md.
+the ratio says how much the monitor adds on top. ``python -m benchmarks monitor --update-docs`` writes the
+table into docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cases import RunContext, register_kind
+from hybridsolve.cases import RunContext, register_kind
 
 __all__ = ["BenchMonitorParams", "run_bench_monitor"]
 
@@ -43,8 +43,8 @@ def run_bench_monitor(p: BenchMonitorParams, ctx: RunContext) -> dict:
     import scipy.fft
 
     import hybridsolve as hs
-    from ..monitor import SpectralMonitor
-    from ..spectral import _WORKERS
+    from hybridsolve.monitor import SpectralMonitor
+    from hybridsolve.spectral import _WORKERS
 
     rows = []
     rng = np.random.default_rng(0)
@@ -96,5 +96,5 @@ def _markdown(rows, workers, smoke) -> str:
         met = "met" if r["time_s"] <= r["target_s"] else "NOT met"
         lines.append(f"| {r['case']} | {_fmt(r['time_s'])} | ≤ {_fmt(r['target_s'])} | {met} | "
                      f"{r['bare']} {_fmt(r['bare_s'])} | {r['time_s'] / r['bare_s']:.1f}× |")
-    lines += ["", "Reproduce: `python -m hybridsolve.cli bench monitor`" + (" (smoke size: not a benchmark)" if smoke else "")]
+    lines += ["", "Reproduce: `python -m benchmarks monitor --update-docs`" + (" (smoke size: not a benchmark)" if smoke else "")]
     return "\n".join(lines)

@@ -8,7 +8,7 @@
 
 Targets: adaptive ≤ 1.15 × best-M total where best M > 0, and ≤ 2 × the best total always (on both);
 showcase: hybrid (adaptive or alternating) ≥ 3× faster than Jacobi alone and than the DNN alone.
-``hybridsolve bench hybrid`` writes the markdown into docs/benchmarks.md.
+``python -m benchmarks hybrid --update-docs`` writes the markdown into docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import os
 import platform
 from dataclasses import dataclass, field
 
-from ..cases import RunContext, register_kind, update_benchmarks_doc
-from .hybrid import Fig4Params, ShowcaseParams, fig4_study, showcase_study
+from hybridsolve.cases import RunContext, register_kind
+from hybridsolve.experiments.hybrid import Fig4Params, ShowcaseParams, fig4_study, showcase_study
 
 __all__ = ["BenchHybridParams", "run_bench_hybrid"]
 
@@ -54,7 +54,7 @@ def _markdown(p, f4, sh, smoke, load) -> str:
     lines = [
         "### Targets side by side (issue 5)",
         "",
-        f"Reproduce: `hybridsolve bench hybrid` (case `cases/bench_hybrid.toml`). Machine: {platform.processor() or platform.machine()}, "
+        f"Reproduce: `python -m benchmarks hybrid --update-docs` (case `benchmarks/cases/bench_hybrid.toml`). Machine: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores; load average at the start of the run: {load}. All times are solver seconds "
         "(monitoring excluded) from ONE run; Numba compilation and the torch import are per-process costs, paid "
         "before the clocks start.",
@@ -128,7 +128,7 @@ def _markdown(p, f4, sh, smoke, load) -> str:
 
 @register_kind("bench_hybrid", BenchHybridParams)
 def run_bench_hybrid(p: BenchHybridParams, ctx: RunContext) -> dict:
-    """Both studies in one run; the markdown goes to summary['markdown'] and docs/benchmarks.md."""
+    """Both studies in one run; the markdown goes to summary['markdown'] (``--update-docs``: docs/benchmarks.md)."""
     try:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
@@ -157,7 +157,6 @@ def run_bench_hybrid(p: BenchHybridParams, ctx: RunContext) -> dict:
         ctx.save_figure(f, f"showcase_{name}")
     ctx.save_json({"fig4": f4["summary"], "showcase": sh["summary"]}, "details")
     md = _markdown(p, f4["summary"], sh["summary"], ctx.smoke, load)
-    update_benchmarks_doc("hybrid", md)
     s4, ss = f4["summary"], sh["summary"]
     return {"markdown": md, "fig4_best_M": s4["best_M"], "fig4_best_total": s4["best_total"],
             "fig4_adaptive_total": s4["adaptive_total"], "fig4_ratio": s4["adaptive_total"] / s4["best_total"],

@@ -6,10 +6,11 @@ grids, (b) Jacobi sweep time and bandwidth (24 bytes per point: read u and f, wr
 ``rtol``, (d) V(2,2) convergence factors, (e) the full-multigrid error after one pass against the
 discretisation error, (f) the DST solver at 2-D n = 1024. Every timing is the best of ``repeats``.
 The markdown table (targets marked met / NOT met with the measured number) goes to
-``summary["markdown"]``; ``hybridsolve bench classical`` writes it into docs/benchmarks.md.
+``summary["markdown"]``; ``python -m benchmarks classical --update-docs`` writes it into docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import functools
 import math
 import platform
 import time
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cases import RunContext, register_kind
+from hybridsolve.cases import RunContext, register_kind
 
-__all__ = ["BenchClassicalParams", "run_bench_classical"]
+__all__ = ["BenchClassicalParams", "run_bench_classical", "triad_kernel"]
 
 
 @dataclass
@@ -48,6 +49,31 @@ class BenchClassicalParams:
             raise ValueError(f"rtol={self.rtol} must be in (0, 1)")
 
 
+@functools.lru_cache(maxsize=None)
+def triad_kernel():
+    """The STREAM triad ``k(a, b, c, s)``: ``a[i] = b[i] + s·c[i]`` on flat float64 arrays (24 bytes of
+    traffic per element), threaded: the machine's memory bandwidth that a Jacobi sweep is measured against.
+
+    >>> import numpy as np
+    >>> a, b = np.empty(4), np.arange(4.0)
+    >>> triad_kernel()(a, b, b, 2.0)
+    >>> a.tolist()
+    [0.0, 3.0, 6.0, 9.0]
+    """
+    from numba import njit, prange
+
+    from hybridsolve._numba import configure
+
+    configure()
+
+    @njit(cache=True, parallel=True)
+    def triad(a, b, c, s):
+        for i in prange(a.shape[0]):
+            a[i] = b[i] + s * c[i]
+
+    return triad
+
+
 def _best(fn, repeats):
     best = math.inf
     out = None
@@ -63,9 +89,10 @@ def _mark(ok):
 
 
 def _bench_bandwidth(p, ctx):
-    from ..kernels import triad
-    from ..problem import PoissonProblem
-    from ..solvers.relaxation import Relaxation
+    from hybridsolve.problem import PoissonProblem
+    from hybridsolve.solvers.relaxation import Relaxation
+
+    triad = triad_kernel()
 
     rows = []
     for dim, n in ((2, p.jacobi_n_2d), (3, p.jacobi_n_3d)):
@@ -103,7 +130,7 @@ def _bench_bandwidth(p, ctx):
 
 def _bench_solvers(p, ctx):
     import hybridsolve as hs
-    from ..operators import matrix, rhs
+    from hybridsolve.operators import matrix, rhs
 
     out = []
     for dim, n in ((2, p.mg_n_2d), (3, p.mg_n_3d)):
@@ -192,7 +219,7 @@ def _bench_factors(p, ctx):
 
 def _bench_dst(p, ctx):
     import hybridsolve as hs
-    from ..solvers.direct import dst_solve
+    from hybridsolve.solvers.direct import dst_solve
 
     prob = hs.problems.get("multiscale_2d", n=p.dst_n)
     dst_solve(prob)
@@ -206,8 +233,8 @@ def _markdown(p, bw, big, solvers, factors, fmg, dst, smoke, load):
     import numba
 
     L = []
-    cmd = "hybridsolve bench classical" + (" --smoke" if smoke else "")
-    L.append(f"Command: `{cmd}` (case `cases/bench_classical.toml`); "
+    cmd = "python -m benchmarks classical" + (" --smoke" if smoke else " --update-docs")
+    L.append(f"Command: `{cmd}` (case `benchmarks/cases/bench_classical.toml`); "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {platform.python_version()}, "
              f"Numba {numba.__version__} ({numba.get_num_threads()} threads), {_cpu()}; times are the best of "
              f"{p.repeats} (solvers: best of {p.solver_repeats}; PyAMG and spsolve: one run). "

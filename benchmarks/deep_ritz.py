@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 
-from ..cases import RunContext, register_kind, update_benchmarks_doc
+from hybridsolve.cases import RunContext, register_kind
 
 __all__ = ["BenchDeepRitzParams", "run_bench_deep_ritz"]
 
@@ -68,7 +68,7 @@ def _matmul_rate(torch, widths, npts, device, repeats):
 
 
 def _time_ours(prob, loss, widths, steps, repeats, device):
-    from ..solvers.deep_ritz import DeepRitz
+    from hybridsolve.solvers.deep_ritz import DeepRitz
 
     dr = DeepRitz(prob, widths=widths, loss=loss, device=device)
     dr.step(2)  # warm-up: workspaces, optimiser state
@@ -163,7 +163,7 @@ def _cpu_name() -> str:
 def run_bench_deep_ritz(p: BenchDeepRitzParams, ctx: RunContext) -> dict:
     import torch
 
-    from .. import problems
+    from hybridsolve import problems
 
     old_threads = torch.get_num_threads()
     prob = problems.paper_1d(n=p.n)
@@ -182,7 +182,6 @@ def run_bench_deep_ritz(p: BenchDeepRitzParams, ctx: RunContext) -> dict:
     md = _markdown(p, rows, gpu, ctx.smoke, torch.cuda.get_device_name() if gpu else None)
     ctx.save_json({"rows": rows}, "bench_deep_ritz")
     ctx.save_text(md, "bench_deep_ritz.md")
-    update_benchmarks_doc("deep_ritz", md)
     cpu = [r for r in rows if r["device"] == "cpu"]
     best = {}
     for r in cpu:  # per loss: the thread count with the best fraction
@@ -225,5 +224,5 @@ def _markdown(p, rows, gpu, smoke, gpu_name) -> str:
               "The machine is shared; the matmul rate is re-measured beside each loss so that the ratio sees "
               "the same load.",
               "",
-              "Reproduce: `hybridsolve bench deep_ritz` (or `python -m hybridsolve.cli bench deep_ritz`)."]
+              "Reproduce: `python -m benchmarks deep_ritz --update-docs` (case `benchmarks/cases/bench_deep_ritz.toml`)."]
     return "\n".join(lines)

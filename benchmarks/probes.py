@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cases import RunContext, register_kind, update_benchmarks_doc
+from hybridsolve.cases import RunContext, register_kind
 
 __all__ = ["BenchProbesParams"]
 
@@ -51,7 +51,7 @@ def _gemm_gflops() -> float:
 
 def _exact_many(X, Y, Hs, deltas, block, progress):
     """One exact blocked sweep giving e_low / e_high for several H at once."""
-    from ..probes.filtering import _check_xy, _errors, low_pass_blocked
+    from hybridsolve.probes.filtering import _check_xy, _errors, low_pass_blocked
 
     Xc, Y = _check_xy(X, Y)
     m = Y.shape[1]
@@ -68,7 +68,7 @@ def _exact_many(X, Y, Hs, deltas, block, progress):
 
 @register_kind("bench_probes", BenchProbesParams)
 def run_bench_probes(p: BenchProbesParams, ctx: RunContext) -> dict:
-    from ..probes import FilteringProbe, ProjectionProbe, data, one_hot
+    from hybridsolve.probes import FilteringProbe, ProjectionProbe, data, one_hot
 
     ds = data.load_fashion_mnist(p.data_dir or None, n_train=p.n_train, n_test=0, seed=p.seed)
     X, Y = ds.flat(), one_hot(ds.y_train)
@@ -146,9 +146,8 @@ def run_bench_probes(p: BenchProbesParams, ctx: RunContext) -> dict:
             for d in fp.deltas:
                 md.append(f"| {d:g} ({tag}) | {ex['e_low'][d]:.4f} | {ap['e_low'][d]:.4f} | {ex['e_high'][d]:.4f} | "
                           f"{ap['e_high'][d]:.4f} |")
-    md += ["", "Reproduce: `hybridsolve bench probes` (or `python -m hybridsolve.cli run cases/bench_probes.toml`)."]
+    md += ["", "Reproduce: `python -m benchmarks probes --update-docs` (case `benchmarks/cases/bench_probes.toml`)."]
     markdown = "\n".join(md)
-    update_benchmarks_doc("probes", markdown)
     return {"markdown": markdown, "build_s": build_s, "eval_s": eval_s, "peak_gb": peak_gb,
             "base_gb": base_gb, "max_rel_error": max(errors) if errors else None, "exact_s": exact_s,
             "projection_eval_s": pp_eval, "gemm_gflops": gflops, "n": n, "method": fp.method}
