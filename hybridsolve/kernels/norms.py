@@ -33,13 +33,11 @@ def _diff_norms_kernel(parallel: bool):
             hi = min(n, lo + step)
             m = 0.0
             s = 0.0
-            for i in range(lo, hi):
+            for i in range(lo, hi):  # branch-free, so it vectorises; a NaN shows up in s
                 d = a[i] - b[i]
-                ad = abs(d)
-                if ad > m or ad != ad:
-                    m = ad if ad == ad else np.inf
+                m = max(m, abs(d))
                 s += d * d
-            mx[c] = m
+            mx[c] = m if s == s else np.inf
             ss[c] = s
         return mx.max(), ss.sum()
 
