@@ -44,9 +44,9 @@ import warnings
 
 import numpy as np
 
-from . import operators
-from .history import History, Record
-from .spectral import (RadialBins, dft, dft_frequencies, dst, dst_frequencies, eigenvalues, error_from_residual,
+from .. import operators
+from ..history import History, Record
+from ..spectral import (RadialBins, dft, dft_frequencies, dst, dst_frequencies, eigenvalues, error_from_residual,
                        error_spectrum, idst, spectral_peaks)
 
 __all__ = ["SpectralMonitor", "first_below"]
@@ -81,7 +81,7 @@ class SpectralMonitor:
     def __init__(self, problem, *, reference="exact", basis: str = "dft", peaks="auto", bands=None,
                  spectrum: bool = False, residual: bool = True, peak_threshold: float = 0.02,
                  max_peaks: int | None = None, **unknown):
-        from ._util import require_int, require_positive
+        from .._util import require_int, require_positive
 
         if unknown:
             valid = ("reference", "basis", "peaks", "bands", "spectrum", "residual", "peak_threshold", "max_peaks")
