@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import hybridsolve as hs
-from hybridsolve.switch import Adaptive, Fixed, Sweep
+from hybridsolve.hybrid import Adaptive, Fixed, Sweep
 
 SMALL = dict(widths=[1, 16, 16, 1], lr=3e-3, init_std=0.5)
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,3 +226,100 @@ def test_preflight_decides_before_any_network_is_built():
     res = hs.solve(p, "hybrid", dnn=dict(widths=[1, 4000, 500, 400, 1]), switch="adaptive", target_error=1e-2)
     assert res.converged and res.info["switch_step"] == 0 and res.info["dnn_steps"] == 0
     assert "pre-flight" in res.info["switch_reason"] and res.info["time_train"] == 0.0
+
+
+def test_adaptive_run_records_its_reasoning_and_prices_each_check_with_one_spectrum(monkeypatch):
+    """The policy writes its predictions into the run's History; the error spectrum is computed once per
+    check (by the check's annotator), never again by the policy, and leaves the records after the decision."""
+    import hybridsolve.hybrid.cost_model as cost_model
+    import hybridsolve.monitor.checks as checks
+
+    calls = {"check": 0, "cost_model": 0}
+
+    def counting(name, func):
+        def wrapped(*a, **k):
+            calls[name] += 1
+            return func(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(checks, "error_spectrum", counting("check", checks.error_spectrum))
+    monkeypatch.setattr(cost_model, "error_spectrum", counting("cost_model", cost_model.error_spectrum))
+    p = hs.problems.paper_1d(n=64)
+    res = hs.solve(p, "hybrid", dnn=dict(widths=[1, 16, 1], lr=5e-3, init_std=0.5, hard_bc=True),
+                   switch=Adaptive(check_every=10), target_error=2e-2, t_sweep=1e-3, max_dnn_steps=60)
+    priced = [r for r in res.history.phase("dnn") if "predicted_sweeps" in r]
+    assert len(priced) == len(res.info["adaptive_trace"]) >= 2 and priced[0].step == 0
+    assert calls["check"] == len(priced)          # one spectrum per check
+    assert calls["cost_model"] == 1               # info["predicted_sweeps_at_switch"], once per run
+    for r in priced:
+        assert "error_hat" not in r and r["error_bound"] > 0 and r["check_seconds"] > 0
+        assert r["predicted_total"] == pytest.approx(r.time + r["predicted_remaining"])
+    deciding = [r for r in priced if "switch_reason" in r]
+    assert len(deciding) == 1 and deciding[0]["switch_reason"] == res.info["switch_reason"]
+    assert deciding[0]["hand_over_step"] == res.info["switch_step"]
+    assert res.info["time_switch"] == pytest.approx(sum(r["check_seconds"] for r in priced))
+
+
+def test_one_history_and_an_unshifted_monitor_through_every_phase():
+    """The user's monitor sees the DNN phase and the classical phase(s) at the run's times, and nothing
+    is set on it; the History it shares the times with is the result's."""
+    p = hs.problems.paper_1d(n=128)
+    mon = hs.SpectralMonitor(p)
+    res = hs.solve(p, "hybrid", dnn=dict(widths=[1, 32, 32, 1], lr=5e-3, init_std=0.5), mode="alternating",
+                   switch=Fixed(20), target_error=5e-3, t_sweep=1e-3, max_dnn_steps=40, cycles=2, monitor=mon,
+                   observe_every=10)
+    assert res.converged
+    assert mon.time_offset == 0.0
+    phases = mon.history.phases
+    assert phases[0] == "dnn" and "jacobi" in phases
+    t = mon.history.times()
+    assert np.all(np.diff(t) >= -1e-12) and t[-1] <= res.wall_time + 1e-9
+    assert np.all(np.diff(res.history.times()) >= 0)
+    first_jacobi = next(r for r in mon.history if r.phase == "jacobi")
+    assert first_jacobi.time >= res.history.phase("dnn").times().max() - 1e-12
+
+
+def test_options_a_mode_or_policy_would_not_use_raise():
+    p = hs.problems.paper_1d(n=64)
+    bad = [
+        (dict(switch=5, cycles=3), "cycles= applies to mode='alternating' only"),
+        (dict(switch=5, smooth_sweeps=4), "smooth_sweeps= applies to mode='alternating' only"),
+        (dict(switch=5, correction_dnn=dict(lr=1e-3)), "correction_dnn= applies to mode='alternating' only"),
+        (dict(switch=5, t_sweep=1e-3), "t_sweep= is an input of the cost model"),
+        (dict(switch=[0, 5], disc_error=0.0), "disc_error= is an input of the cost model"),
+        (dict(switch=5, classical="multigrid", check_every=3), "check_every=.*multigrid checks after every cycle"),
+        (dict(switch=5, classical="gauss_seidel", omega=1.5), "omega= is the weight of classical='jacobi'"),
+        (dict(switch=5, mode="alternating", correction_dnn=dict(lrr=1e-3)),
+         r"unknown option\(s\) 'lrr' for the hybrid's correction_dnn=dict\(...\); valid options: .*lr"),
+        (dict(switch=Adaptive(), dnn=dict(widths=[1, 8, 1], sead=1)), r"unknown option\(s\) 'sead'"),
+    ]
+    for opts, match in bad:
+        with pytest.raises(ValueError, match=match):
+            hs.solve(p, "hybrid", target_error=1e-2, **opts)
+
+
+def test_sweep_oracle_is_the_sweep_policy_run_by_the_hybrid():
+    from hybridsolve.hybrid import sweep_oracle
+
+    p = hs.problems.paper_1d(n=64)
+    a = sweep_oracle(p, [0, 10], dnn=SMALL, target_error=1e-2)
+    b = hs.solve(p, "hybrid", dnn=SMALL, switch="sweep", switch_at=[0, 10], target_error=1e-2)
+    assert [r["sweeps"] for r in a.info["sweep"]] == [r["sweeps"] for r in b.info["sweep"]]
+    assert a.info["best_M"] == b.info["best_M"]
+    snaps = [r.step for r in a.info["dnn_history"] if r.get("snapshot")]
+    assert snaps == [0, 10]
+    with pytest.raises(ValueError, match="reference"):
+        hs.solve(hs.problems.paper_1d(n=64), "hybrid", switch=[0, 5], target_error=1e-2, reference="none")
+
+
+def test_the_deprecated_switch_module_re_exports_the_moved_names():
+    import importlib
+    import sys
+
+    import hybridsolve.hybrid as hybrid
+
+    sys.modules.pop("hybridsolve.switch", None)
+    with pytest.warns(DeprecationWarning, match="hybridsolve.hybrid"):
+        switch = importlib.import_module("hybridsolve.switch")
+    for name in ("CostModel", "Fixed", "Sweep", "Adaptive", "make_policy", "richardson_disc_error", "Decision"):
+        assert getattr(switch, name) is getattr(hybrid, name)

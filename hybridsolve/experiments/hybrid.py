@@ -53,7 +53,6 @@ class _DnnOnly:
 
     def __init__(self, inner):
         self.inner = inner
-        self.time_offset = 0.0
 
     def observe(self, u, *, phase, step, time=None):
         if phase == "dnn":
@@ -88,7 +87,7 @@ def fig4_study(p: Fig4Params, ctx: RunContext | None = None, *, log=print) -> di
     """Figure 4 on ``paper_1d(n)`` with real runs; returns numbers, histories and figures."""
     import hybridsolve as hs
     from ..plots.hybrid import comparison_history, plot_comparison, plot_figure4d, sweep_history
-    from ..switch import Adaptive, Sweep
+    from ..hybrid import Adaptive, Sweep
 
     prob = hs.problems.paper_1d(n=p.n)
     _warm_up(prob)
@@ -216,8 +215,8 @@ class ShowcaseParams:
 def _long_run_sweep_time(prob, tau, omega, seconds: float = 1.0) -> float:
     """Seconds per Jacobi sweep as the target-error solve runs it (its error checks included), from a
     run of about ``seconds``: the short timing of :func:`~hybridsolve.hybrid.measure_sweep_time`
-    (enough for the adaptive policy's ranking of snapshots) came out up to 1.5× fast against long
-    runs here, and the showcase PRICES Jacobi runs of minutes to hours with this number."""
+    (enough for the adaptive policy's ranking of snapshots) can be fast against long runs, and the
+    showcase prices Jacobi runs of minutes to hours with this number."""
     import hybridsolve as hs
     from ..hybrid import measure_sweep_time
 
@@ -235,7 +234,7 @@ def showcase_study(p: ShowcaseParams, *, log=print) -> dict:
     from ..history import History, Record
     from ..solvers.deep_ritz import DeepRitz
     from ..spectral import exact_jacobi_sweeps, jacobi_error_curve
-    from ..switch import Adaptive, Fixed
+    from ..hybrid import Adaptive, Fixed
 
     tau = p.target_error
     ns = sorted(set(p.ns) | {p.n})

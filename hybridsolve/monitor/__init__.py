@@ -48,6 +48,7 @@ from .. import operators
 from ..history import History, Record
 from ..spectral import (RadialBins, dft, dft_frequencies, dst, dst_frequencies, eigenvalues, error_from_residual,
                        error_spectrum, idst, spectral_peaks)
+from .checks import ErrorSpectrum  # noqa: F401  (the check-time annotator, hybridsolve.monitor.checks)
 
 __all__ = ["SpectralMonitor", "first_below"]
 
