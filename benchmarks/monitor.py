@@ -44,7 +44,7 @@ def run_bench_monitor(p: BenchMonitorParams, ctx: RunContext) -> dict:
 
     import hybridsolve as hs
     from hybridsolve.monitor import SpectralMonitor
-    from hybridsolve.spectral import _WORKERS
+    from hybridsolve.spectral.transforms import WORKERS as _WORKERS
 
     rows = []
     rng = np.random.default_rng(0)

@@ -584,7 +584,7 @@ def _smoothing_sweeps(cm: CostModel, u) -> int:
     fast_w, fast_r = w[~slow], rho[~slow]
     if fast_w.sum() <= 0.1 * s_slow:
         return 1
-    from .switch import predict_sweeps
+    from .spectral import predict_sweeps
 
     n = predict_sweeps(fast_w, fast_r, max(0.1 * s_slow, 1e-300))
     return int(min(n, 10**6)) if math.isfinite(n) else 10**6

@@ -112,7 +112,7 @@ class PoissonProblem:
     def discrete_solution(self) -> np.ndarray:
         """``u*``, the exact solution of the discrete system (fast DST solver), cached."""
         if self._discrete is None:
-            from .solvers.direct import dst_solve
+            from .spectral import dst_solve
 
             self._discrete = dst_solve(self)
         return self._discrete.copy()

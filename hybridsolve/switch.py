@@ -34,9 +34,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 
 from ._util import require_int, require_positive, require_range
+from .spectral import (dst_solve, exact_jacobi_sweeps, jacobi_error_curve, mode_sup_norms, predict_sweeps,
+                       sweep_factors)
+from .spectral import error_spectrum as error_coefficients
 
 __all__ = ["CostModel", "Decision", "SwitchPolicy", "Fixed", "Sweep", "Adaptive", "make_policy",
            "error_coefficients", "mode_sup_norms", "sweep_factors", "predict_sweeps",
@@ -44,157 +46,8 @@ __all__ = ["CostModel", "Decision", "SwitchPolicy", "Fixed", "Sweep", "Adaptive"
 
 CLASSICAL = ("jacobi", "gauss_seidel", "multigrid")
 
-
-# -- spectral pieces ------------------------------------------------------------------------------
-def _eigenvalues(grid):
-    from .solvers.direct import eigenvalues
-
-    return eigenvalues(grid)
-
-
-def error_coefficients(problem, u) -> np.ndarray:
-    """DST-I coefficients ``α_k`` of ``e = u − u*`` (interior modes), from the residual only.
-
-    ``e_i = Σ_k α_k Π_d sin(i_d k_d π / n_d)``, so ``‖v_k‖∞ ≤ 1`` (the paper's normalisation).
-
-    >>> import numpy as np, hybridsolve as hs
-    >>> p = hs.problems.sine(1, 32, 1)
-    >>> a = error_coefficients(p, p.discrete_solution() + 0.5 * np.sin(3 * np.pi * p.grid.coords[0]))
-    >>> round(float(a[2]), 12), round(float(np.abs(np.delete(a, 2)).max()), 12)
-    (0.5, 0.0)
-    """
-    from .operators import residual
-
-    r = residual(problem, np.asarray(u, dtype=float))
-    grid = problem.grid
-    rhat = scipy.fft.dstn(r, type=1)
-    scale = float(np.prod([float(nd) for nd in grid.n]))
-    return -rhat / (_eigenvalues(grid) * scale)
-
-
-def _sup_1d(nd: int) -> np.ndarray:
-    """``max_i |sin(i k π / n)|`` for k = 1 … n−1 (exact: 1 if n/gcd(k,n) is even, else cos(π/2m))."""
-    k = np.arange(1, nd)
-    m = nd // np.gcd(k, nd)
-    return np.where(m % 2 == 0, 1.0, np.cos(np.pi / (2.0 * m)))
-
-
-def mode_sup_norms(grid) -> np.ndarray:
-    """``‖v_k‖∞`` on the grid points for every interior mode (product over axes)."""
-    out = np.ones(grid.interior_shape)
-    for d, nd in enumerate(grid.n):
-        shape = [1] * grid.dim
-        shape[d] = nd - 1
-        out = out * _sup_1d(nd).reshape(shape)
-    return out
-
-
-def sweep_factors(grid, classical: str = "jacobi", omega: float = 1.0) -> np.ndarray:
-    """Per-mode contraction ``ρ_k`` of one sweep, as used by the cost model.
-
-    * ``jacobi``: exact, ``λ_k = 1 − ω μ_k / a`` (the sine modes are its eigenvectors).
-    * ``gauss_seidel``: a model, not exact (the sine modes are not Gauss–Seidel eigenvectors):
-      ``ρ_k = λ̃_k²`` with ``λ̃_k`` the ω=1 Jacobi factor of the mode folded into the low half
-      (``k_d → min(k_d, n_d − k_d)``). In 1-D the Gauss–Seidel eigenvalues are exactly
-      ``cos²(kπ/n)``, ``k < n/2``; folding treats high modes as slow as their low partners, which is
-      pessimistic (Gauss–Seidel smooths them) but never optimistic for the slow modes.
-    * ``multigrid``: not per mode; see :class:`CostModel` (a measured contraction per cycle).
-    """
-    a = sum(2.0 / hd**2 for hd in grid.h)
-    if classical == "jacobi":
-        return 1.0 - omega * _eigenvalues(grid) / a
-    if classical == "gauss_seidel":
-        lam = np.zeros(grid.interior_shape)
-        for d, nd in enumerate(grid.n):
-            k = np.arange(1, nd)
-            kf = np.minimum(k, nd - k)
-            shape = [1] * grid.dim
-            shape[d] = nd - 1
-            lam = lam + (np.cos(kf * np.pi / nd) / grid.dim).reshape(shape)
-        return lam**2
-    raise ValueError(f"no per-mode sweep factors for classical={classical!r}; valid: 'jacobi', 'gauss_seidel'")
-
-
-def predict_sweeps(weights: np.ndarray, factors: np.ndarray, tol: float, *, nmax: float = 1e15) -> float:
-    """Smallest ``N ≥ 0`` with ``Σ_k |ρ_k|^N w_k ≤ tol`` (``math.inf`` if no ``N ≤ nmax`` does).
-
-    ``w_k = |ê_k| ‖v_k‖∞`` (non-negative). The sum falls monotonically in ``N``; Newton's method on its
-    logarithm (convex) approaches the answer from below, and a doubling search then bisection is the
-    fallback; modes each below ``tol/(1000 K)`` (``K`` modes: together below ``tol/1000``) are kept as
-    a constant (still an upper bound).
-
-    >>> predict_sweeps(np.array([1.0]), np.array([0.5]), 0.1)   # 0.5**4 = 0.0625
-    4
-    """
-    if tol <= 0:
-        return math.inf
-    w = np.abs(np.asarray(weights, dtype=float)).ravel()
-    rho = np.abs(np.asarray(factors, dtype=float)).ravel()
-    if not np.all(np.isfinite(w)):
-        return math.inf
-    total = float(w.sum())
-    if total <= tol:
-        return 0
-    keep = w > tol * 1e-3 / w.size   # together the rest weigh at most tol/1000 (no sort needed)
-    dropped = float(w[~keep].sum())
-    w, rho = w[keep], rho[keep]
-    if np.any(rho >= 1.0):
-        if float(w[rho >= 1.0].sum()) + dropped > tol:
-            return math.inf
-    with np.errstate(divide="ignore"):
-        logr = np.log(rho)
-
-    def S(N):
-        with np.errstate(invalid="ignore"):
-            terms = w * np.exp(N * logr)
-        return float(np.sum(np.where(rho > 0, terms, w if N == 0 else 0.0))) + dropped
-
-    if np.all(rho <= 1.0) and S(1) > tol:
-        n = _newton_sweeps(w[rho > 0], logr[rho > 0], tol - dropped, nmax)
-        if n is not None:
-            while S(n) > tol:   # Newton stops left of the root; walk the last sweeps exactly
-                n += 1
-            return int(n)
-    lo, hi = 0, 1
-    while S(hi) > tol:
-        lo = hi
-        hi *= 2
-        if hi > nmax:
-            return math.inf
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if S(mid) > tol:
-            lo = mid
-        else:
-            hi = mid
-    return int(hi)
-
-
-def _newton_sweeps(w, logr, tol, nmax):
-    """Newton on ``f(N) = log Σ w_k e^{N log ρ_k} − log tol`` from ``N = 1``, where ``f > 0``. ``f`` is
-    convex and decreasing (a log-sum-exp of decreasing lines), so every Newton iterate stays left
-    of the root and they increase to it: a handful of passes over the modes instead of the ~2 log₂ N
-    of bisection (the adaptive policy prices a snapshot at every check). Returns ``ceil`` of the
-    last iterate (≤ the answer), or None to fall back on bisection."""
-    if tol <= 0:
-        return None
-    x, logtol = 1.0, math.log(tol)
-    for _ in range(100):
-        e = w * np.exp(x * logr)
-        s = float(e.sum())
-        if s <= 0:
-            return None
-        f = math.log(s) - logtol
-        df = float((e * logr).sum()) / s
-        if f <= 0 or df >= 0:   # only by rounding: let bisection decide
-            return None
-        step = -f / df
-        x += step
-        if x > nmax:
-            return None
-        if step < 0.25:
-            return int(math.ceil(x - step))
-    return None
+# The spectral pieces (ê, ‖v_k‖∞, ρ_k, the predicted sweep count, exact Jacobi trajectories) live in
+# hybridsolve.spectral; this module imports them from there (and re-exports their names).
 
 
 def richardson_disc_error(problem) -> float:
@@ -208,8 +61,6 @@ def richardson_disc_error(problem) -> float:
     >>> 0.5 < est / true < 2
     True
     """
-    from .solvers.direct import dst_solve
-
     if any(nd % 2 for nd in problem.grid.n):
         raise ValueError(f"Richardson estimate of ε_disc needs even n per axis; got n={problem.grid.n}")
     coarse = problem.with_n(tuple(nd // 2 for nd in problem.grid.n))
@@ -587,58 +438,3 @@ def make_policy(switch) -> SwitchPolicy:
     if isinstance(switch, (list, tuple)):
         return Sweep(switch)
     raise ValueError(f"switch={switch!r} is not a policy; valid: 'adaptive', an int M, a list of Ms, a policy object")
-
-
-# -- exact Jacobi trajectories (for runs too long to execute) ---------------------------------------
-def jacobi_error_curve(problem, u0, sweeps, *, omega: float = 1.0, reference="exact") -> np.ndarray:
-    """``‖u_N − u_ref‖∞`` after ``N`` weighted-Jacobi sweeps from ``u0``, for each ``N`` in ``sweeps``,
-    WITHOUT sweeping: Jacobi is diagonal in the sine basis, so ``u_N = u* + Σ_k λ_k^N α_k v_k`` exactly
-    (up to rounding; one inverse DST per N). Used to price Jacobi runs of hours; checked against real
-    sweeps in the tests.
-
-    >>> import numpy as np, hybridsolve as hs
-    >>> from hybridsolve.solvers.relaxation import Relaxation
-    >>> p = hs.problems.paper_1d(n=64)
-    >>> u = p.initial_guess(); Relaxation(p).sweep(u, 500)
-    >>> exact = jacobi_error_curve(p, p.initial_guess(), [500])[0]
-    >>> bool(abs(exact - np.max(np.abs(u - p.u_exact))) < 1e-12)
-    True
-    """
-    grid = problem.grid
-    alpha = error_coefficients(problem, u0)
-    lam = sweep_factors(grid, "jacobi", omega)
-    ref = problem.reference(reference)
-    base = problem.discrete_solution() - ref
-    scale = float(np.prod([float(nd) for nd in grid.n]))
-    out = []
-    with np.errstate(under="ignore"):
-        for N in np.atleast_1d(sweeps):
-            coeff = alpha * np.power(lam, float(N)) * scale
-            e = base.copy()
-            e[grid.interior] += scipy.fft.idstn(coeff, type=1)
-            out.append(float(np.max(np.abs(e))))
-    return np.array(out)
-
-
-def exact_jacobi_sweeps(problem, u0, target_error: float, *, omega: float = 1.0, reference="exact",
-                        nmax: float = 1e13) -> float:
-    """Smallest ``N`` (by doubling and bisection on the exact error curve) with ``‖u_N − u_ref‖∞ ≤ τ``;
-    ``math.inf`` if not within ``nmax`` (or never: the target is below the discretisation error)."""
-    def ok(N):
-        return jacobi_error_curve(problem, u0, [N], omega=omega, reference=reference)[0] <= target_error
-
-    if ok(0):
-        return 0
-    hi = 1
-    while not ok(hi):
-        hi *= 2
-        if hi > nmax:
-            return math.inf
-    lo = hi // 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return int(hi)

@@ -7,7 +7,7 @@ import scipy.sparse.linalg as spla
 
 import hybridsolve as hs
 from hybridsolve import operators
-from hybridsolve.solvers.direct import dst_solve, eigenvalues
+from hybridsolve.spectral import dst_solve, eigenvalues
 
 
 def test_import_is_light():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hybridsolve.probes import ProjectionProbe, find_peaks
+from hybridsolve.probes import ProjectionProbe, projection_peaks
 
 
 def _dense(xp, v, freqs):
@@ -53,10 +53,10 @@ def test_pc_k_and_vector_directions(rng):
     np.testing.assert_allclose(pv.direction, [0, 0, 1, 0])
 
 
-def test_find_peaks_auto():
+def test_projection_peaks_auto():
     a = np.array([1.0, 0.2, 0.5, 0.1, 0.3, 0.05, 0.001, 0.002, 0.0])
-    assert find_peaks(a, min_rel=0.02).tolist() == [0, 2, 4]
-    assert find_peaks(a, max_peaks=2, min_rel=0.0).tolist() == [0, 2]
+    assert projection_peaks(a, min_rel=0.02).tolist() == [0, 2, 4]
+    assert projection_peaks(a, max_peaks=2, min_rel=0.0).tolist() == [0, 2]
 
 
 def test_bad_input(rng):

@@ -1,4 +1,5 @@
-"""Switch policies and the spectral cost model (hybridsolve.switch)."""
+"""Switch policies and the spectral cost model (hybridsolve.switch); the spectral pieces it rests on
+(ê, ‖v_k‖∞, λ_k, the predicted sweep count, exact Jacobi trajectories) are tested in test_spectral.py."""
 import math
 
 import numpy as np
@@ -6,8 +7,7 @@ import pytest
 
 import hybridsolve as hs
 from hybridsolve.solvers.relaxation import Relaxation
-from hybridsolve.switch import (Adaptive, CostModel, Fixed, Sweep, error_coefficients, make_policy, mode_sup_norms,
-                                predict_sweeps, richardson_disc_error, sweep_factors)
+from hybridsolve.switch import Adaptive, CostModel, Fixed, Sweep, make_policy, richardson_disc_error
 
 
 def _true_sweeps(problem, u0, tol, omega=1.0, method="jacobi", nmax=200_000):
@@ -20,38 +20,6 @@ def _true_sweeps(problem, u0, tol, omega=1.0, method="jacobi", nmax=200_000):
             return n
         relax.sweep(u, 1)
     raise AssertionError("did not reach tol")
-
-
-def test_error_coefficients_match_the_dst_of_the_true_error_2d():
-    p = hs.problems.multiscale_2d(n=16)
-    rng = np.random.default_rng(0)
-    u = p.apply_boundary(rng.standard_normal(p.grid.shape))
-    e = (u - p.discrete_solution())[p.grid.interior]
-    # direct synthesis e_i = Σ_k α_k Π sin(i_d k_d π / n_d) recovers e from the residual-based α
-    alpha = error_coefficients(p, u)
-    i = np.arange(1, 16)
-    S = np.sin(np.outer(i, i) * np.pi / 16)
-    assert np.allclose(S @ alpha @ S.T, e, atol=1e-10)
-
-
-@pytest.mark.parametrize("n", [12, 16, 30])
-def test_mode_sup_norms_brute_force(n):
-    g = hs.Grid([(0, 1)], n)
-    i = np.arange(1, n)
-    brute = np.array([np.max(np.abs(np.sin(i * k * np.pi / n))) for k in range(1, n)])
-    assert np.allclose(mode_sup_norms(g), brute)
-    assert np.allclose(mode_sup_norms(g), hs.spectral.mode_sup_norms(g))   # the monitor helper's own version
-
-
-def test_predict_sweeps_agrees_with_independent_search():
-    rng = np.random.default_rng(1)
-    w = rng.random(500) ** 4
-    lam = rng.uniform(-0.999, 0.999, 500)
-    for tol in (1e-1, 1e-3, 1e-6):
-        ours = predict_sweeps(w, lam, tol)
-        theirs = hs.spectral.sweeps_to_reach(w, lam, tol)
-        # ours keeps the tiniest weights as a constant (a bound), so it may need a sweep or two more
-        assert theirs <= ours <= theirs + 2 + 0.01 * theirs
 
 
 @pytest.mark.parametrize("modes", [((1, 1.0),), ((1, 1.0), (3, 0.3), (20, 0.5)), ((2, 0.4), (5, -0.2), (60, 0.3))])
@@ -83,14 +51,6 @@ def test_cost_model_gauss_seidel_is_an_upper_bound_for_smooth_errors():
     n_true = _true_sweeps(p, u0, 1e-3, method="gauss_seidel")
     # a model (red-black GS is not diagonal in the sine basis): close, not a strict bound
     assert abs(n_pred - n_true) <= 0.1 * n_true + 5
-
-
-def test_sweep_factors_are_the_jacobi_eigenvalues():
-    g = hs.Grid([(-1, 1)], 10)
-    assert np.allclose(sweep_factors(g, "jacobi", 1.0), np.cos(np.arange(1, 10) * np.pi / 10))
-    assert np.allclose(sweep_factors(g, "jacobi", 0.5), hs.spectral.jacobi_amplification(g, 0.5))
-    with pytest.raises(ValueError, match="no per-mode sweep factors"):
-        sweep_factors(g, "multigrid")
 
 
 def test_richardson_estimate_of_the_discretisation_error():
@@ -229,24 +189,6 @@ def test_adaptive_stops_with_dnn_alone_when_the_bound_meets_the_target():
     assert not pol.check(1, 0.1, p.discrete_solution() + 0.1 * np.sin(np.pi * x)).switch
     d = pol.check(2, 0.2, p.discrete_solution() + 5e-4 * np.sin(np.pi * x))
     assert d.switch and d.u is None and d.step == 2 and "DNN alone" in d.reason
-
-
-@pytest.mark.parametrize("omega", [1.0, 0.8])
-def test_exact_jacobi_sweeps_match_real_sweeps(omega):
-    """The exact spectral trajectory (used to price runs of hours) against real Numba sweeps."""
-    from hybridsolve.switch import exact_jacobi_sweeps, jacobi_error_curve
-
-    p = hs.problems.paper_1d(n=128)
-    tau = 5e-3
-    n_exact = exact_jacobi_sweeps(p, p.initial_guess(), tau, omega=omega)
-    res = hs.solve(p, "jacobi", omega=omega, target_error=tau, check_every=1, maxiter=10**7)
-    assert res.iterations == n_exact
-    u = p.initial_guess()
-    relax = Relaxation(p, "jacobi", omega)
-    relax.sweep(u, 777)
-    curve = jacobi_error_curve(p, p.initial_guess(), [0, 777], omega=omega)
-    assert curve[0] == pytest.approx(np.max(np.abs(p.initial_guess() - p.u_exact)))
-    assert curve[1] == pytest.approx(np.max(np.abs(u - p.u_exact)), rel=1e-9)
 
 
 def test_preflight_switches_at_once_only_when_one_step_exceeds_the_patience_budget():

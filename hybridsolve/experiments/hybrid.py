@@ -6,7 +6,7 @@ Jacobi from each, Jacobi alone, the adaptive policy (no reference), the alternat
 and the direct solver. ``hybrid_showcase`` trains the DNN on each grid size as a user would (full
 batch, deterministic: one well-defined best M per grid), snapshots it every ``snapshot_every`` steps,
 and prices Jacobi from each snapshot by
-the EXACT sweep count (Jacobi is diagonal in the sine basis: :func:`~hybridsolve.switch.exact_jacobi_sweeps`,
+the EXACT sweep count (Jacobi is diagonal in the sine basis: :func:`~hybridsolve.spectral.exact_jacobi_sweeps`,
 checked against real sweeps in the tests) times the measured seconds per sweep — because Jacobi
 alone at n = 2^14 takes hours. Classical runs shorter than ``run_limit_s`` are also executed.
 """
@@ -234,7 +234,8 @@ def showcase_study(p: ShowcaseParams, *, log=print) -> dict:
     from ..plots.hybrid import plot_comparison
     from ..history import History, Record
     from ..solvers.deep_ritz import DeepRitz
-    from ..switch import Adaptive, Fixed, exact_jacobi_sweeps, jacobi_error_curve
+    from ..spectral import exact_jacobi_sweeps, jacobi_error_curve
+    from ..switch import Adaptive, Fixed
 
     tau = p.target_error
     ns = sorted(set(p.ns) | {p.n})

@@ -19,9 +19,9 @@ import importlib
 from . import data
 from .data import Dataset, DatasetNotFound, load, one_hot
 from .filtering import FilteringProbe, filter_exact
-from .projection import ProjectionProbe, find_peaks, nudft, principal_direction
+from .projection import ProjectionProbe, projection_peaks, nudft, principal_direction
 
-__all__ = ["ProjectionProbe", "FilteringProbe", "filter_exact", "nudft", "principal_direction", "find_peaks",
+__all__ = ["ProjectionProbe", "FilteringProbe", "filter_exact", "nudft", "principal_direction", "projection_peaks",
            "data", "Dataset", "DatasetNotFound", "load", "one_hot", "models", "train"]
 
 

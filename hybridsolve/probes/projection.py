@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ProjectionProbe", "nudft", "principal_direction", "find_peaks"]
+__all__ = ["ProjectionProbe", "nudft", "principal_direction", "projection_peaks"]
 
 
 def nudft(x, values, freqs) -> np.ndarray:
@@ -54,11 +54,13 @@ def principal_direction(X, k: int = 1) -> np.ndarray:
     return p / np.linalg.norm(p)
 
 
-def find_peaks(amplitude, *, max_peaks: int = 5, min_rel: float = 0.02) -> np.ndarray:
+def projection_peaks(amplitude, *, max_peaks: int = 5, min_rel: float = 0.02) -> np.ndarray:
     """Indices of local maxima of ``amplitude`` (the first point counts if it exceeds its neighbour),
     at least ``min_rel`` × the largest value; the ``max_peaks`` largest, in increasing index order.
+    (The Poisson monitor's rule, which also looks past exact zeros, is
+    :func:`hybridsolve.spectral.spectral_peaks`.)
 
-    >>> find_peaks(np.array([3.0, 1.0, 2.0, 0.5, 0.6, 0.1]), min_rel=0.1).tolist()
+    >>> projection_peaks(np.array([3.0, 1.0, 2.0, 0.5, 0.6, 0.1]), min_rel=0.1).tolist()
     [0, 2, 4]
     """
     a = np.asarray(amplitude, float)
@@ -140,7 +142,7 @@ class ProjectionProbe:
         if isinstance(peaks, str):
             if peaks != "auto":
                 raise ValueError(f"peaks={peaks!r}: use 'auto' or a list of frequencies")
-            self.peak_index = find_peaks(self.amplitude, max_peaks=max_peaks, min_rel=min_rel)
+            self.peak_index = projection_peaks(self.amplitude, max_peaks=max_peaks, min_rel=min_rel)
         else:
             want = np.asarray(peaks, float).ravel()
             if len(want) == 0:

@@ -1,57 +1,21 @@
 """Direct solvers: the type-I DST fast Poisson solver (O(N log N)) and SciPy's sparse LU as reference.
 
-The (2·dim+1)-point Laplacian with Dirichlet boundaries is diagonalised by the type-I discrete sine
-transform on interior points: modes ``sin(i k π / n)``, eigenvalues ``μ_k = Σ_d (4/h_d²) sin²(k_d π / 2n_d)``.
+The DST mathematics (eigenvalues ``μ_k``, the solve ``A⁻¹ b = idst(dst(b) / μ)``) lives in
+:mod:`hybridsolve.spectral.laplace`; ``eigenvalues``, ``solve_interior`` and ``dst_solve`` are
+re-exported here.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
-import scipy.fft
 import scipy.sparse.linalg
 
 from .._util import Stopwatch
 from ..history import History, Record
 from ..operators import matrix, residual_norm, rhs
 from ..result import SolveResult
+from ..spectral import dst_solve, eigenvalues, solve_interior
 
-__all__ = ["dst_solve", "eigenvalues", "direct", "spsolve"]
-
-_WORKERS = os.cpu_count() or 1
-
-
-def eigenvalues(grid) -> np.ndarray:
-    """``μ_k`` of ``A`` for interior modes ``k = 1 … n−1`` per axis, as an array of ``interior_shape``."""
-    mu = np.zeros(grid.interior_shape)
-    for d, (nd, hd) in enumerate(zip(grid.n, grid.h)):
-        k = np.arange(1, nd)
-        md = (4.0 / hd**2) * np.sin(k * np.pi / (2 * nd)) ** 2
-        shape = [1] * grid.dim
-        shape[d] = nd - 1
-        mu = mu + md.reshape(shape)
-    return mu
-
-
-def solve_interior(b: np.ndarray, grid) -> np.ndarray:
-    """``A⁻¹ b`` for ``b`` on interior points (DST-I forward, divide by μ, inverse)."""
-    bhat = scipy.fft.dstn(b, type=1, workers=_WORKERS)
-    bhat /= eigenvalues(grid)
-    return scipy.fft.idstn(bhat, type=1, workers=_WORKERS)
-
-
-def dst_solve(problem) -> np.ndarray:
-    """The discrete solution ``u*`` on the full grid, boundary values included.
-
-    >>> import numpy as np, hybridsolve as hs
-    >>> p = hs.problems.sine(2, 32, (1, 1))
-    >>> u = dst_solve(p)
-    >>> bool(np.max(np.abs(u - p.u_exact)) < 2e-3)
-    True
-    """
-    u = problem.boundary_values.copy()
-    u[problem.grid.interior] = solve_interior(rhs(problem), problem.grid)
-    return u
+__all__ = ["dst_solve", "eigenvalues", "solve_interior", "direct", "spsolve"]
 
 
 def _result(problem, u, seconds, method, reference):

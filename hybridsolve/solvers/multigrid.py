@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
 
 from .. import kernels
 from ..kernels import interpolate_cubic
@@ -24,7 +23,7 @@ from .._util import Stopwatch, require_finite, require_int, require_omega
 from ..iteration import Checker, initial_iterate, iterate, run_history
 from ..result import SolveResult
 from ..stopping import StoppingRule
-from .direct import eigenvalues
+from ..spectral import eigenvalues, solve_interior
 
 __all__ = ["Multigrid", "multigrid", "levels_for", "interpolate_cubic"]
 
@@ -142,9 +141,7 @@ class Multigrid:
         inner = self._interior
         L.u[inner] = 0.0
         L.residual(L.u, L.f, L.r, *L.ih)  # the right-hand side with boundary values lifted in
-        bhat = scipy.fft.dstn(L.r[inner], type=1)
-        bhat /= L.mu
-        L.u[inner] = scipy.fft.idstn(bhat, type=1)
+        L.u[inner] = solve_interior(L.r[inner], L.grid, mu=L.mu)
 
     def _cycle(self, l, kind):
         L = self.levels[l]

@@ -22,6 +22,7 @@ from .. import kernels
 from .._util import Stopwatch, require_finite, require_int, require_omega
 from ..iteration import Checker, initial_iterate, iterate, run_history
 from ..result import SolveResult
+from ..spectral import jacobi_factors
 from ..stopping import StoppingRule
 
 __all__ = ["Relaxation", "amplification", "jacobi", "gauss_seidel"]
@@ -39,12 +40,7 @@ def amplification(problem, omega: float = 1.0) -> np.ndarray:
     >>> [round(float(x), 4) for x in lam]
     [0.9239, 0.7071, 0.3827, 0.0, -0.3827, -0.7071, -0.9239]
     """
-    from .direct import eigenvalues
-
-    omega = require_omega(omega)
-    grid = problem.grid
-    a = sum(2.0 / hd**2 for hd in grid.h)
-    return 1.0 - omega * eigenvalues(grid) / a
+    return jacobi_factors(problem.grid, require_omega(omega))
 
 
 class Relaxation:

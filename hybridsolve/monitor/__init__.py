@@ -44,8 +44,10 @@ import warnings
 
 import numpy as np
 
-from . import spectral
-from .history import History, Record
+from .. import operators
+from ..history import History, Record
+from ..spectral import (RadialBins, dft, dft_frequencies, dst, dst_frequencies, eigenvalues, error_from_residual,
+                       error_spectrum, idst, spectral_peaks)
 
 __all__ = ["SpectralMonitor", "first_below"]
 
@@ -62,12 +64,12 @@ class SpectralMonitor:
         u* from the residual).
     basis : ``"dft"`` (default) or ``"dst"``.
     peaks : ``"auto"`` (local maxima of |û_ref| per shell above ``peak_threshold`` × max, see
-        :func:`hybridsolve.spectral.find_peaks`), a list of integer frequencies (shells in 2-D/3-D),
+        :func:`hybridsolve.spectral.spectral_peaks`), a list of integer frequencies (shells in 2-D/3-D),
         or ``None`` / ``[]`` for none.
     bands : cutoff k_c between the low and the high band (default ``round(sqrt(k_max))``).
     spectrum : also record the error spectrum per shell in every record.
     residual : record ‖b − A u‖₂ (always computed with ``reference=None``).
-    peak_threshold, max_peaks : passed to ``find_peaks`` for ``peaks="auto"``.
+    peak_threshold, max_peaks : passed to ``spectral_peaks`` for ``peaks="auto"``.
 
     Attributes: ``history`` (a :class:`~hybridsolve.History`; its ``meta["monitor"]`` carries the
     settings and, as arrays, the frequency axis ``k``, the reference amplitude ``ref_amplitude`` and,
@@ -79,9 +81,7 @@ class SpectralMonitor:
     def __init__(self, problem, *, reference="exact", basis: str = "dft", peaks="auto", bands=None,
                  spectrum: bool = False, residual: bool = True, peak_threshold: float = 0.02,
                  max_peaks: int | None = None, **unknown):
-        from ._util import require_int, require_positive
-        from .operators import rhs
-        from .solvers.direct import eigenvalues
+        from .._util import require_int, require_positive
 
         if unknown:
             valid = ("reference", "basis", "peaks", "bands", "spectrum", "residual", "peak_threshold", "max_peaks")
@@ -130,19 +130,16 @@ class SpectralMonitor:
         self.compute_residual = bool(residual) or self._ref is None
 
         # operators and transforms ----------------------------------------------------------
-        self._b = rhs(problem)
-        self._inv_h2 = tuple(1.0 / h**2 for h in grid.h)
-        self._diag = 2.0 * sum(self._inv_h2)
         self._mu = eigenvalues(grid)
         self._cell = float(np.prod(grid.h))
         ref_for_spectrum = self._ref if self._ref is not None else problem.discrete_solution()
         self._u_star = None if self._ref is not None else ref_for_spectrum
         if basis == "dft":
-            self.bins = spectral.RadialBins(spectral.dft_frequencies(grid.shape), one_sided_last=grid.shape[-1])
-            ref_hat = spectral.dft(ref_for_spectrum)
+            self.bins = RadialBins(dft_frequencies(grid.shape), one_sided_last=grid.shape[-1])
+            ref_hat = dft(ref_for_spectrum)
         else:
-            self.bins = spectral.RadialBins(spectral.dst_frequencies(grid.interior_shape))
-            ref_hat = spectral.dst(ref_for_spectrum[grid.interior])
+            self.bins = RadialBins(dst_frequencies(grid.interior_shape))
+            ref_hat = dst(ref_for_spectrum[grid.interior])
         self.ref_hat = ref_hat
         self._ref_shell = self.bins.sums(np.abs(ref_hat) ** 2)
         self.ref_amplitude = np.sqrt(self._ref_shell)
@@ -155,7 +152,7 @@ class SpectralMonitor:
         if isinstance(peaks, str):
             if peaks != "auto":
                 raise ValueError(f"peaks={peaks!r} is not known; valid: 'auto', a list of integer frequencies, or None")
-            self.peaks = spectral.find_peaks(self.ref_amplitude, threshold=peak_threshold, max_peaks=max_peaks)
+            self.peaks = spectral_peaks(self.ref_amplitude, threshold=peak_threshold, max_peaks=max_peaks)
         elif peaks is None:
             self.peaks = []
         else:
@@ -208,27 +205,12 @@ class SpectralMonitor:
         self.history = History(meta={"monitor": meta})
 
     # -- core numerics ---------------------------------------------------------------------------
-    def _residual(self, u: np.ndarray) -> np.ndarray:
-        """``r = b − A u_interior`` (the problem's boundary values, not the iterate's, are used)."""
-        inner = self.grid.interior
-        c = u[inner]
-        r = self._b - self._diag * c
-        for d, w in enumerate(self._inv_h2):
-            m = c.shape[d]
-            if m > 1:
-                lo = [slice(None)] * c.ndim
-                hi = [slice(None)] * c.ndim
-                lo[d], hi[d] = slice(0, m - 1), slice(1, m)
-                lo, hi = tuple(lo), tuple(hi)
-                r[hi] += w * c[lo]
-                r[lo] += w * c[hi]
-        return r
-
     def error_spectrum(self, u: np.ndarray) -> np.ndarray:
         """Exact sine coefficients ``ê`` of ``u − u*`` on the interior, from the residual alone:
         ``ê_k = −r̂_k / μ_k`` (``r = b − A u``), normalised so that ``(u − u*)_interior = Σ_k ê_k v_k``
         with ``v_k,i = Π_d sin(i_d k_d π / n_d)`` (``|v_k| ≤ 1``). Shape ``grid.interior_shape``.
-        Needs no reference; the adaptive switch policy combines it with Jacobi's ``λ_k``.
+        Needs no reference (:func:`hybridsolve.spectral.error_spectrum` with the monitor's cached ``μ``);
+        the adaptive switch policy combines it with Jacobi's ``λ_k``.
 
         >>> import numpy as np, hybridsolve as hs
         >>> p = hs.problems.sine(1, 16, 1)
@@ -237,14 +219,7 @@ class SpectralMonitor:
         >>> np.round(mon.error_spectrum(u)[:4], 12).tolist()
         [0.0, 0.0, 0.1, 0.0]
         """
-        u = self._check(u)
-        return self._error_hat_from_residual(self._residual(u))
-
-    def _error_hat_from_residual(self, r):
-        e_hat = spectral.dst(r)
-        e_hat /= self._mu
-        e_hat *= -1.0
-        return e_hat
+        return error_spectrum(self.problem, self._check(u), mu=self._mu)
 
     def _check(self, u) -> np.ndarray:
         u = np.asarray(u)
@@ -286,17 +261,18 @@ class SpectralMonitor:
                 data["error_spectrum"] = np.full(self.bins.nbins, nan)
         else:
             data["finite"] = True
-            r = self._residual(u) if self.compute_residual else None
+            # the problem's boundary values in the stencil: ê is then the interior error against u*
+            r = operators.residual(self.problem, u, boundary="problem") if self.compute_residual else None
             if r is not None:
                 data["residual"] = math.sqrt(_sumsq(r))
             if self._ref is not None:
                 e = u - self._ref
-                d_hat = spectral.dft(e) if self.basis == "dft" else spectral.dst(e[self.grid.interior])
+                d_hat = dft(e) if self.basis == "dft" else dst(e[self.grid.interior])
             else:
-                e_hat = self._error_hat_from_residual(r)
+                e_hat = error_from_residual(r, self._mu)
                 e = u - self._u_star  # boundary part: iterate vs the problem's boundary values
-                e[self.grid.interior] = spectral.idst(e_hat)
-                d_hat = spectral.dft(e) if self.basis == "dft" else e_hat
+                e[self.grid.interior] = idst(e_hat)
+                d_hat = dft(e) if self.basis == "dft" else e_hat
             data["error_inf"] = float(np.max(np.abs(e)))
             data["error_l2"] = math.sqrt(self._cell * _sumsq(e))
             shells = self.bins.sums(d_hat.real ** 2 + d_hat.imag ** 2 if np.iscomplexobj(d_hat) else d_hat * d_hat)
