@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["Record", "History", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["Record", "History", "atomic_write_bytes", "atomic_write_text", "to_json", "from_json"]
 
 
 @dataclass
@@ -159,10 +159,10 @@ class History:
                     arrays[name] = v
                     data[k] = {"__array__": name}
                 else:
-                    data[k] = _to_json(v)
+                    data[k] = to_json(v)
             rows.append({"phase": r.phase, "step": int(r.step), "time": float(r.time), "data": data})
         meta = _meta_arrays(self.meta, arrays, "meta")
-        doc = {"format": "hybridsolve.history/1", "meta": _to_json(meta), "records": rows}
+        doc = {"format": "hybridsolve.history/1", "meta": to_json(meta), "records": rows}
         base.parent.mkdir(parents=True, exist_ok=True)
         npz = base.with_name(base.name + ".npz")
         with tempfile.NamedTemporaryFile(dir=npz.parent, suffix=".npz.tmp", delete=False) as tmp:
@@ -183,9 +183,9 @@ class History:
         arrays = dict(np.load(npz)) if npz.exists() else {}
         recs = []
         for row in doc["records"]:
-            data = {k: _from_json(v, arrays) for k, v in row["data"].items()}
+            data = {k: from_json(v, arrays) for k, v in row["data"].items()}
             recs.append(Record(row["phase"], row["step"], row["time"], data))
-        return cls(recs, _from_json(doc.get("meta", {}), arrays))
+        return cls(recs, from_json(doc.get("meta", {}), arrays))
 
 
 def _base(path) -> Path:
@@ -205,16 +205,24 @@ def _meta_arrays(v: Any, arrays: dict, name: str):
     return v
 
 
-def _to_json(v: Any):
+def to_json(v: Any):
+    """``v`` as JSON-ready data: NumPy scalars and arrays to Python numbers and lists, paths to strings,
+    dicts with all-int or all-float keys tagged so that :func:`from_json` gives the numeric keys back.
+
+    >>> import json
+    >>> doc = json.dumps(to_json({1: np.float64(0.5), 8: np.arange(2)}))
+    >>> from_json(json.loads(doc))
+    {1: 0.5, 8: [0, 1]}
+    """
     if isinstance(v, dict):
         # JSON keys are strings; remember numeric keys so they load back as numbers
         if v and all(isinstance(k, (int, np.integer)) for k in v):
-            return {"__intkeys__": {str(int(k)): _to_json(x) for k, x in v.items()}}
+            return {"__intkeys__": {str(int(k)): to_json(x) for k, x in v.items()}}
         if v and all(isinstance(k, (float, np.floating)) for k in v):
-            return {"__floatkeys__": [[float(k), _to_json(x)] for k, x in v.items()]}
-        return {str(k): _to_json(x) for k, x in v.items()}
+            return {"__floatkeys__": [[float(k), to_json(x)] for k, x in v.items()]}
+        return {str(k): to_json(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_to_json(x) for x in v]
+        return [to_json(x) for x in v]
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, (np.integer,)):
@@ -228,17 +236,19 @@ def _to_json(v: Any):
     return v
 
 
-def _from_json(v: Any, arrays: dict):
+def from_json(v: Any, arrays: dict | None = None):
+    """The inverse of :func:`to_json` (numeric dict keys restored; ``{"__array__": name}`` taken from
+    ``arrays``, the arrays saved beside the JSON). Lists stay lists."""
     if isinstance(v, dict):
         if "__array__" in v and len(v) == 1:
             return arrays[v["__array__"]]
         if "__intkeys__" in v and len(v) == 1:
-            return {int(k): _from_json(x, arrays) for k, x in v["__intkeys__"].items()}
+            return {int(k): from_json(x, arrays) for k, x in v["__intkeys__"].items()}
         if "__floatkeys__" in v and len(v) == 1:
-            return {float(k): _from_json(x, arrays) for k, x in v["__floatkeys__"]}
-        return {k: _from_json(x, arrays) for k, x in v.items()}
+            return {float(k): from_json(x, arrays) for k, x in v["__floatkeys__"]}
+        return {k: from_json(x, arrays) for k, x in v.items()}
     if isinstance(v, list):
-        return [_from_json(x, arrays) for x in v]
+        return [from_json(x, arrays) for x in v]
     return v
 
 

@@ -237,7 +237,7 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
     maxiter = int(rule.maxiter)
     clock = Stopwatch() if clock is None else clock
     records: list = []
-    state = {"decision": None, "kept": None, "next_check": check_every, "last_obs": None, "stop": None}
+    state = {"decision": None, "kept": None, "next_check": None, "last_obs": None}
 
     def check(it: int) -> tuple[dict, str | None]:
         ctx = clock.paused() if not timed_checks else nullcontext()
@@ -263,13 +263,17 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
                 if d.next_check is not None:
                     state["next_check"] = max(int(d.next_check) - start_step, it + 1)
                 else:
-                    state["next_check"] = it + check_every
+                    state["next_check"] = after(it, check_every)
             else:
-                state["next_check"] = it + check_every
+                state["next_check"] = after(it, check_every)
         return metrics, reason
 
+    def after(it: int, every: int) -> int:
+        """The next step past ``it`` whose absolute number (``start_step + it``) is a multiple of ``every``."""
+        return ((start_step + it) // every + 1) * every - start_step
+
     def observe(it: int, reason, *, force: bool = False):
-        if not observers or reason == "diverged" or not (force or it % observe_every == 0):
+        if not observers or reason == "diverged" or not (force or (start_step + it) % observe_every == 0):
             return None
         stop = None
         with clock.paused():
@@ -283,11 +287,12 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
 
     it = 0
     error = None
+    state["next_check"] = after(0, check_every)
     if timed_checks:
         clock.start()
     if initial_check:
         metrics, reason = check(0)
-        reason = observe(0, reason, force=True) or reason
+        reason = reason or observe(0, reason, force=True)
     else:
         metrics, reason = {}, (None if maxiter > 0 else "maxiter")
         state["last_obs"] = 0
@@ -297,7 +302,7 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
         while reason is None:
             nxt = min(state["next_check"], maxiter)
             if observers:
-                nxt = min(nxt, (it // observe_every + 1) * observe_every)
+                nxt = min(nxt, after(it, observe_every))
             try:
                 stepper.advance(nxt - it)
             except FloatingPointError as exc:
@@ -306,7 +311,7 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
             done, it = nxt - it, nxt
             if it >= state["next_check"] or it >= maxiter:
                 metrics, reason = check(it)
-            reason = observe(it, reason) or reason
+            reason = reason or observe(it, reason)
             if bar.disable is False:
                 with clock.paused():
                     bar.update(done)

@@ -29,7 +29,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-__all__ = ["ACTIVATIONS", "MLP", "resolve_device", "resolve_dtype", "check_widths", "fit_1d", "FitResult"]
+__all__ = ["ACTIVATIONS", "MLP", "adam", "resolve_device", "resolve_dtype", "check_widths", "forward_flops",
+           "forward_seconds", "threads_for", "cpu_threads"]
 
 ACTIVATIONS = ("tanh", "relu", "sin")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -387,73 +388,13 @@ def forward_flops(widths, points: int) -> float:
     return 2.0 * points * sum(a * b for a, b in zip(w[:-1], w[1:]))
 
 
-# -- Figure 1: MSE fit of a 1-D target --------------------------------------------------------------
-class FitResult(dict):
-    """What :func:`fit_1d` returns: ``h`` (final outputs, float64), ``loss``, ``epochs``, ``train_time``, ``net``."""
+def adam(net: MLP, lr: float):
+    """Adam over ``net``'s parameters (the fused kernel where this torch has one).
 
-    __getattr__ = dict.__getitem__
-
-
-def fit_1d(x, y, *, epochs: int = 1000, widths=(1, 8000, 1), activation: str = "tanh", init_std: float = 0.1,
-           lr: float = 2e-4, dtype="float32", device=None, seed: int = 0, callback=None,
-           observe_every: int = 1) -> FitResult:
-    """Fit ``h(x) ≈ y`` by full-batch Adam on the mean squared error (Xu et al. 2020, Figure 1).
-
-    Defaults are Figure 1's: tanh, widths 1-8000-1, init N(0, 0.1²) for weights and biases, lr 2e-4.
-    ``callback(epoch, h, loss)`` is called at epoch 0 and every ``observe_every`` epochs (and at the
-    end) with the current outputs ``h`` on ``x`` (float64 NumPy); returning ``True`` stops training.
-    ``train_time`` excludes the callbacks.
-
-    >>> import numpy as np
-    >>> x = np.linspace(-3.14, 3.14, 201); y = np.sin(x) + np.sin(3 * x) + np.sin(5 * x)
-    >>> seen = []
-    >>> r = fit_1d(x, y, epochs=20, widths=(1, 64, 1), callback=lambda e, h, l: seen.append(l), observe_every=10)
-    >>> len(seen), r.epochs, bool(seen[-1] < seen[0]), r.h.shape
-    (3, 20, True, (201,))
+    >>> opt = adam(MLP((1, 4, 1)), 1e-3)
+    >>> opt.param_groups[0]["lr"]
+    0.001
     """
-    from ._util import require_int, require_positive
-
-    epochs = require_int("epochs", epochs, minimum=0)
-    observe_every = require_int("observe_every", observe_every, minimum=1)
-    lr = require_positive("lr", lr)
-    x = np.asarray(x, dtype=float).reshape(-1)
-    y = np.asarray(y, dtype=float).reshape(-1)
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length; got {x.shape} and {y.shape}")
-    w = check_widths(widths, 1)
-    net = MLP(w, activation=activation, init_std=init_std, seed=seed, dtype=dtype, device=device)
-    opt = _adam(net, lr)
-    X = torch.as_tensor(x[:, None], dtype=net.dtype_, device=net.device_)
-    Y = torch.as_tensor(y, dtype=net.dtype_, device=net.device_)
-    n = len(x)
-
-    def mse(h, hx):
-        r = h - Y
-        return (r * r).mean(), r * (2.0 / n), None
-
-    train_time = 0.0
-    loss = float("nan")
-    e = 0
-    threads = threads_for(w, n, net.device_)
-    for e in range(epochs + 1):
-        t0 = time.perf_counter()
-        with cpu_threads(threads):
-            loss_t = net.value_and_grad(X, mse)
-            loss = float(loss_t)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"fit_1d: loss became {loss} at epoch {e}; lower lr={lr}")
-        h = net._work[(n, 0)]["acts"][-1][0, :n]
-        h_np = h.double().cpu().numpy().copy() if (callback is not None and (e % observe_every == 0 or e == epochs)) else None
-        if e < epochs:
-            with cpu_threads(threads):
-                opt.step()
-        train_time += time.perf_counter() - t0
-        if h_np is not None and callback(e, h_np, loss):
-            break
-    return FitResult(h=net.evaluate(x[:, None]), loss=loss, epochs=e, train_time=train_time, net=net)
-
-
-def _adam(net: MLP, lr: float):
     fused = net.device_.type in ("cpu", "cuda")
     try:
         return torch.optim.Adam(net.parameters(), lr=lr, fused=fused)

@@ -48,7 +48,7 @@ def test_discrete_ritz_gradient_is_residual():
     dr.loss_value()
     with torch.no_grad():
         x = torch.as_tensor(prob.grid.coords[0][1:-1])
-        dr.net.value_and_grad(x[:, None], dr._loss_discrete)
+        dr.net.value_and_grad(x[:, None], dr.loss.on(dr.sampler.full()))
     u = prob.apply_boundary(dr.grid_values())
     r = operators.residual(prob, u)
     gw, gc = dr.net.layers[0].grad[0].numpy()
@@ -88,14 +88,14 @@ def test_ritz_loss_2d_and_unbiased_minibatch():
     mb = small(prob, loss="ritz", dtype="float64", seed=3, batch_size=10)
     vals = []
     for _ in range(600):
-        mb._sample()
-        vals.append(float(mb._loss_ritz(*_raw(mb))[0]))
+        batch = mb.sampler.next()
+        vals.append(float(mb.loss(batch, *_raw(mb, batch))[0]))
     se = np.std(vals) / math.sqrt(len(vals))
     assert abs(np.mean(vals) - expected) < 4 * se
 
 
-def _raw(dr):
-    x = dr._x.clone().requires_grad_(True)
+def _raw(dr, batch):
+    x = batch.x.clone().requires_grad_(True)
     n = dr.net(x)
     (nx,) = torch.autograd.grad(n.sum(), x)
     return n.detach(), nx.t().detach()
@@ -171,7 +171,7 @@ def test_monitor_protocol_and_callback_stop():
     assert all(c[3].shape == (41,) and c[3][0] == 0.0 == c[3][-1] for c in mon.calls)
     # a callback returning True stops the run after that observation
     dr2 = small(prob)
-    res2 = dr2.run(100, observe_every=5, callback=lambda d, rec: rec.step >= 15)
+    res2 = dr2.run(100, observe_every=5, callback=lambda xk: dr2.steps_done >= 15)
     assert dr2.steps_done == 15 and res2.reason == "callback" and not res2.converged
 
 
@@ -210,16 +210,17 @@ def test_hard_bc_gradients_match_autograd():
     """The chain rule through u = g̃ + φN (value and derivative) against autograd on the ansatz."""
     prob = problems.smooth_1d(n=16)
     dr = small(prob, hard_bc=True, loss="ritz", dtype="float64")
-    loss = dr.net.value_and_grad(dr._x, dr._loss_ritz, tangents=True)
+    batch = dr.sampler.full()
+    loss = dr.net.value_and_grad(batch.x, dr.loss.on(batch), tangents=True)
     ours = [p.grad.clone() for p in dr.net.parameters()]
     dr.net.zero_grad()
-    x = dr._x.clone().requires_grad_(True)
+    x = batch.x.clone().requires_grad_(True)
     (a, b), = prob.grid.bounds
     g0, g1 = prob.boundary_values[0], prob.boundary_values[-1]
     phi = (x[:, 0] - a) * (b - x[:, 0]) / ((b - a) / 2) ** 2  # written out independently of the solver
     u = g0 + (g1 - g0) * (x[:, 0] - a) / (b - a) + phi * dr.net(x)
     (ux,) = torch.autograd.grad(u.sum(), x, create_graph=True)
-    ref = (dr._wq * (0.5 * ux[:, 0] ** 2 - dr._f * u)).sum() + (dr._wb * (u - dr._g) ** 2).sum()
+    ref = (batch.wq * (0.5 * ux[:, 0] ** 2 - batch.f * u)).sum() + (batch.wb * (u - batch.g) ** 2).sum()
     ref.backward()
     assert float(loss) == pytest.approx(float(ref.detach()), rel=1e-12)
     for a, p in zip(ours, dr.net.parameters()):
@@ -249,14 +250,101 @@ def test_checkpoint_resume_gives_identical_continuation(tmp_path, prob):
         DeepRitz.load_checkpoint(path, prob.with_n(tuple(n * 2 for n in prob.grid.n)))
 
 
-def test_deep_ritz_function_resumes_from_checkpoint(tmp_path):
-    prob = problems.paper_1d(n=30)
-    opts = dict(widths=(1, 8, 1), init_std=0.5, lr=1e-2, observe_every=10, checkpoint=tmp_path / "c.pt")
+@pytest.mark.parametrize("prob", [problems.paper_1d(n=30), problems.multiscale_2d(n=16)])
+def test_deep_ritz_function_resumes_from_checkpoint(tmp_path, prob):
+    """An interrupted run resumed from its checkpoint (saved by the Checkpointer observer at every
+    observation) is bit-identical to an uninterrupted one: records, final iterate (CPU)."""
+    opts = dict(widths=(prob.dim, 8, 1), init_std=0.5, lr=1e-2, observe_every=10, checkpoint=tmp_path / "c.pt",
+                batch_size=None if prob.dim == 1 else 64)
     r1 = deep_ritz(prob, steps=20, **opts)
     r2 = deep_ritz(prob, steps=40, resume=True, **opts)
     full = deep_ritz(prob, steps=40, **{**opts, "checkpoint": None})
     assert r1.iterations == 20 and r2.iterations == 40
     assert np.array_equal(r2.history.column("loss"), full.history.column("loss"))
+    assert r2.history.steps().tolist() == full.history.steps().tolist() == [0, 10, 20, 30, 40]
+    assert np.array_equal(r2.history.column("error_inf"), full.history.column("error_inf"))
+    assert np.array_equal(r2.u, full.u)
+    times = r2.history.times()
+    assert np.all(np.diff(times) >= 0) and times[-1] == pytest.approx(r2.wall_time)
+
+
+def test_continued_run_records_each_step_once_with_every_key():
+    prob = problems.paper_1d(n=30)
+    dr = small(prob)
+    dr.run(20, observe_every=10)
+    res = dr.run(20, observe_every=10)
+    assert dr.history.steps().tolist() == [0, 10, 20, 30, 40] and res.iterations == 40
+    for rec in dr.history:
+        assert set(rec.data) == {"loss", "residual", "error_inf", "error_l2", "error_inf_raw"}, rec.data
+        assert rec.phase == "dnn" and np.isfinite(rec["loss"])
+    # error_inf_raw is the raw network output against u_ref; error_inf has the boundary imposed
+    raw = dr.grid_values()
+    assert dr.history.last["error_inf_raw"] == pytest.approx(np.max(np.abs(raw - prob.u_exact)))
+    assert res.error_inf == dr.history.last["error_inf"] and res.wall_time == dr.train_time
+
+
+def test_checkpointer_observer_and_callback_conventions(tmp_path):
+    from hybridsolve.solvers.deep_ritz import Checkpointer
+    from hybridsolve.solvers.deep_ritz.checkpoint import read
+
+    prob = problems.paper_1d(n=30)
+    mon = RecordingMonitor()
+    seen, shapes = [], []
+
+    class Order:
+        def observe(self, u, *, phase, step, time):
+            seen.append((step, len(mon.calls)))   # the monitor has seen this step already
+
+    dr = small(prob)
+    ck = Checkpointer(dr, tmp_path / "ck.pt", every=2)
+    res = dr.run(30, observe_every=10, monitor=mon, callback=[ck, Order(), lambda xk: shapes.append(xk.shape)])
+    assert res.reason == "maxiter" and [c[1] for c in mon.calls] == [0, 10, 20, 30]
+    assert seen == [(0, 1), (10, 2), (20, 3), (30, 4)] and shapes == [(31,)] * 4
+    assert ck.saves == 2 and read(ck.path)["steps_done"] == 30
+    with pytest.raises(ValueError, match="callback must be"):
+        dr.run(10, callback=42)
+
+
+def test_training_stepper_interface():
+    from hybridsolve.iteration import iterate
+    from hybridsolve.solvers.deep_ritz import TrainingClock, TrainingStepper
+    from hybridsolve.stopping import StoppingRule
+
+    prob = problems.paper_1d(n=30)
+    dr = small(prob, loss="discrete_ritz")
+    st = TrainingStepper(dr)
+    u = st.iterate()
+    assert st.iterate() is u and np.array_equal(u, prob.apply_boundary(dr.grid_values()))
+    assert set(st.extras()) == {"loss"}
+    st.advance(3)
+    assert dr.steps_done == 3 and st.iterate() is not u and st.extras()["loss"] == dr.last_loss
+    # base + scale * output (boundary values of the output zeroed): the hybrid's correction iterate
+    base = np.linspace(0.0, 1.0, 31)
+    corr = TrainingStepper(dr, base=base, scale=0.5)
+    raw = dr.grid_values()
+    expected = base + 0.5 * np.where(prob.grid.boundary_mask(), 0.0, raw)
+    np.testing.assert_array_equal(corr.iterate(), expected)
+    # a NaN loss inside advance(): the loop's reason "diverged" with the step's message
+    bad = small(prob, activation="relu", lr=1e30)
+    rule = StoppingRule.from_options(prob, maxiter=50, default_rtol=0.0)
+    out = iterate(TrainingStepper(bad), rule, history=hs.History(), check_every=50, measure=rule.measure,
+                  clock=TrainingClock(bad), timed_checks=False)
+    assert out.reason == "diverged" and "Deep Ritz diverged: loss" in out.error and "lr=" in out.error
+
+
+def test_unknown_options_name_the_valid_ones():
+    prob = problems.paper_1d(n=16)
+    with pytest.raises(ValueError, match=r"'learning_rate'.*DeepRitz.*valid options: activation, batch_size"):
+        DeepRitz(prob, widths=(1, 8, 1), learning_rate=1e-3)
+    with pytest.raises(ValueError, match=r"'stepz'.*valid options:.*steps"):
+        deep_ritz(prob, widths=(1, 8, 1), stepz=3)
+    dr = DeepRitz(prob, widths=(1, 8, 1))
+    with pytest.raises(ValueError, match=r"'observe'.*valid options:.*observe_every"):
+        dr.run(3, observe=1)
+    from hybridsolve.solvers.deep_ritz import step_cost_lower_bound
+
+    with pytest.raises(ValueError, match=r"'width'.*valid options"):
+        step_cost_lower_bound(prob, {"width": (1, 8, 1)})
 
 
 def test_nan_is_detected_with_history_kept():

@@ -265,7 +265,7 @@ def test_dnn_converges_low_frequencies_first():
     assert mon.peaks == [1, 8]
     dr = DeepRitz(prob, widths=(1, 64, 64, 1), init_std=0.3, lr=1e-2, loss="ritz", beta=10.0, seed=0)
 
-    def done(_dr, _rec):
+    def done(_xk):
         f = first_below(mon.history, 0.1)
         return f[8] is not None and f[1] is not None
 

@@ -4,7 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from hybridsolve.nn import MLP, check_widths, fit_1d, forward_flops  # noqa: E402
+from hybridsolve.nn import MLP, check_widths, forward_flops  # noqa: E402
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -115,25 +115,3 @@ def test_bad_network_options():
         MLP((1, 4, 1), init_std=-1.0)
     with pytest.raises(ValueError, match="dtype"):
         MLP((1, 4, 1), dtype="float16")
-
-
-def test_fit_1d_decreases_loss_and_calls_back():
-    x = np.linspace(-3.14, 3.14, 201)
-    y = np.sin(x) + np.sin(3 * x) + np.sin(5 * x)
-    seen = []
-    r = fit_1d(x, y, epochs=60, widths=(1, 200, 1), lr=2e-3, observe_every=20,
-               callback=lambda e, h, loss: seen.append((e, loss, np.mean((h - y) ** 2))))
-    assert [e for e, _, _ in seen] == [0, 20, 40, 60]
-    # the loss passed is the MSE of the outputs passed (an independent check of the callback's h)
-    for _, loss, mse in seen:
-        assert loss == pytest.approx(mse, rel=1e-4)
-    assert seen[-1][1] < 0.8 * seen[0][1]
-    assert r.epochs == 60 and r.h.shape == (201,) and r.train_time > 0
-
-
-def test_fit_1d_callback_stops_and_nan_raises():
-    x = np.linspace(-1, 1, 11)
-    r = fit_1d(x, x, epochs=100, widths=(1, 8, 1), callback=lambda e, h, loss: e >= 5, observe_every=1)
-    assert r.epochs == 5
-    with pytest.raises(FloatingPointError, match="lr"):
-        fit_1d(x, 1e30 * np.ones(11), epochs=5, widths=(1, 8, 1), activation="relu", lr=1e30)

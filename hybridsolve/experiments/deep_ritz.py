@@ -48,7 +48,7 @@ class DeepRitzParams:
 @register_kind("deep_ritz", DeepRitzParams)
 def run_deep_ritz(p: DeepRitzParams, ctx: RunContext) -> dict:
     from .. import problems
-    from ..solvers.deep_ritz import DeepRitz
+    from ..solvers.deep_ritz import Checkpointer, DeepRitz
 
     prob = problems.get(p.problem, n=p.n)
     dr = DeepRitz(prob, widths=p.widths, activation=p.activation, init_std=p.init_std, lr=p.lr, loss=p.loss,
@@ -60,18 +60,17 @@ def run_deep_ritz(p: DeepRitzParams, ctx: RunContext) -> dict:
     ref = prob.reference(p.reference)
     dr.history.meta.update(problem=prob.name, n=p.n, reference=p.reference, u_ref=ref,
                            x=[c for c in prob.grid.coords] if prob.dim == 1 else None)
-    count = {"obs": 0}
 
-    def save(d, rec):
-        count["obs"] += 1
-        if count["obs"] % p.save_every == 0:
-            d.save_checkpoint(ckpt)
-            ctx.save_history(d.history)
-        return False
+    class Saver(Checkpointer):
+        """The checkpoint and the history, every ``save_every`` observations (an interrupted run keeps them)."""
+
+        def save(self):
+            super().save()
+            ctx.save_history(self.dr.history)
 
     ctx.log(f"{prob.name} n={p.n}, widths {'-'.join(map(str, dr.widths))}, loss {p.loss}, {p.steps} steps")
     res = dr.run(max(p.steps - dr.steps_done, 0), observe_every=p.observe_every, target_error=p.target_error,
-                 reference=p.reference, progress=ctx.progress, callback=save)
+                 reference=p.reference, progress=ctx.progress, callback=Saver(dr, ckpt, every=p.save_every))
     dr.history.last.data["u"] = res.u
     dr.save_checkpoint(ckpt)
     ctx.save_history(dr.history)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cases import RunContext, register_kind
+from ..history import History
 from ..monitor import SpectralMonitor, first_below
 
-__all__ = ["Fig4abcParams", "FPrinciple1dParams", "run_fig4abc", "run_fprinciple_1d"]
+__all__ = ["Fig4abcParams", "FPrinciple1dParams", "run_fig4abc", "run_fprinciple_1d", "fit_1d", "FitResult",
+           "FitStepper"]
 
 
 class _SavingMonitor:
@@ -184,29 +186,157 @@ def run_fprinciple_1d(p: FPrinciple1dParams, ctx: RunContext) -> dict:
     record Δ_F at the peaks of |f̂| every ``observe_every`` epochs."""
     import torch
 
-    from ..nn import fit_1d
     from ..plots.poisson import plot_figure1
 
     prob = target_problem(p)
     mon = SpectralMonitor(prob, reference="exact", basis="dft", peaks=p.peaks, residual=False)
     ctx.log(f"target on {p.points} points in [-{p.x_max}, {p.x_max}]; peaks {mon.peaks}")
     x = prob.grid.coords[0]
-    count = [0]
+    train = History()   # fit_1d's records (the loss at every observed epoch), read by the observer below
 
-    def callback(epoch, h, loss):
-        mon.observe(h, phase="epoch", step=epoch, time=None)
-        mon.history.last.data["loss"] = float(loss)
-        count[0] += 1
-        if count[0] % p.save_every == 0:
-            ctx.save_history(mon.history)
-        return False
+    class Observer:
+        """Δ_F of each observed output (the monitor's record, with the epoch's loss added); saves as it goes."""
+
+        count = 0
+
+        def observe(self, h, *, phase, step, time):
+            rec = mon.observe(h, phase=phase, step=step, time=time)
+            rec.data["loss"] = float(train.last["loss"])
+            self.count += 1
+            if self.count % p.save_every == 0:
+                ctx.save_history(mon.history)
 
     torch.manual_seed(p.seed)
     res = fit_1d(x, prob.u_exact, epochs=p.epochs, widths=tuple(p.widths), activation=p.activation,
-                 init_std=p.init_std, lr=p.lr, dtype=p.dtype, seed=p.seed, callback=callback,
-                 observe_every=p.observe_every)
+                 init_std=p.init_std, lr=p.lr, dtype=p.dtype, seed=p.seed, callback=Observer(),
+                 observe_every=p.observe_every, history=train)
     ctx.save_history(mon.history)
     ctx.save_figure(plot_figure1(mon.history), "fig1")
     return {"peaks": mon.peaks, "threshold": p.threshold, "epochs": int(res.epochs), "train_time": res.train_time,
             "ms_per_epoch": 1e3 * res.train_time / max(int(res.epochs), 1), "final_loss": float(res.loss),
             **_crossing_summary(mon.history, "epoch", p.threshold)}
+
+
+# -- Figure 1's training: full-batch Adam on the MSE, through the one iteration loop ------------------
+class FitResult(dict):
+    """What :func:`fit_1d` returns: ``h`` (final outputs, float64), ``loss`` (at the final weights),
+    ``epochs``, ``train_time``, ``net``, ``history`` (a record with the ``loss`` at every observed epoch)."""
+
+    __getattr__ = dict.__getitem__
+
+
+class FitStepper:
+    """Full-batch Adam on ``mean((h(x) − y)²)`` as a stepper of :func:`~hybridsolve.iteration.iterate`
+    (phase ``"epoch"``): ``advance(k)`` takes ``k`` Adam steps, each followed by the forward and backward
+    pass at the new weights, so that ``iterate()`` (the outputs ``h`` on ``x``, float64, the forward
+    pass's own values) and ``extras()`` (``loss``) always describe the current weights ``θ_epoch``.
+    The pass at ``θ_0`` is made on construction (``init_time`` seconds). A non-finite loss raises
+    FloatingPointError.
+
+    >>> import numpy as np
+    >>> from hybridsolve.nn import MLP, adam
+    >>> x = np.linspace(-1, 1, 11)
+    >>> net = MLP((1, 8, 1), init_std=0.5, dtype="float64")
+    >>> st = FitStepper(net, adam(net, 1e-2), x, x)
+    >>> l0 = st.loss; st.advance(20)
+    >>> st.epoch, st.loss < l0, st.iterate().shape
+    (20, True, (11,))
+    """
+
+    phase = "epoch"
+
+    def __init__(self, net, optimizer, x, y):
+        import time
+
+        import torch
+
+        from ..nn import threads_for
+
+        self.net, self.optimizer = net, optimizer
+        self.lr = optimizer.param_groups[0]["lr"]
+        self.n = n = len(x)
+        self.X = torch.as_tensor(np.asarray(x, dtype=float)[:, None], dtype=net.dtype_, device=net.device_)
+        self.Y = torch.as_tensor(np.asarray(y, dtype=float), dtype=net.dtype_, device=net.device_)
+        self._threads = threads_for(net.widths, n, net.device_)
+        self.epoch = 0
+        self.loss = float("nan")
+        self._h_t = self._h = None
+        t0 = time.perf_counter()
+        self._pass()
+        self.init_time = time.perf_counter() - t0
+
+    def _mse(self, h, hx):
+        self._h_t = h   # the output row of the network's workspace: valid until the next pass
+        r = h - self.Y
+        return (r * r).mean(), r * (2.0 / self.n), None
+
+    def _pass(self) -> None:
+        from ..nn import cpu_threads
+
+        with cpu_threads(self._threads):
+            loss = float(self.net.value_and_grad(self.X, self._mse))
+        self._h = None
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"fit_1d: loss became {loss} at epoch {self.epoch}; lower lr={self.lr}")
+        self.loss = loss
+
+    def advance(self, count: int) -> None:
+        from ..nn import cpu_threads
+
+        for _ in range(count):
+            with cpu_threads(self._threads):
+                self.optimizer.step()
+            self.epoch += 1
+            self._pass()
+
+    def iterate(self) -> np.ndarray:
+        if self._h is None:
+            self._h = self._h_t.double().cpu().numpy().copy()
+        return self._h
+
+    def extras(self) -> dict:
+        return {"loss": self.loss}
+
+
+def fit_1d(x, y, *, epochs: int = 1000, widths=(1, 8000, 1), activation: str = "tanh", init_std: float = 0.1,
+           lr: float = 2e-4, dtype="float32", device=None, seed: int = 0, callback=None,
+           observe_every: int = 1, history=None, progress=None) -> FitResult:
+    """Fit ``h(x) ≈ y`` by full-batch Adam on the mean squared error (Xu et al. 2020, Figure 1), through
+    :func:`~hybridsolve.iteration.iterate` with a :class:`FitStepper`.
+
+    Defaults are Figure 1's: tanh, widths 1-8000-1, init N(0, 0.1²) for weights and biases, lr 2e-4.
+    ``callback``: the loop's one convention — a callable ``f(h)`` or an observer ``observe(h, *, phase,
+    step, time)`` (or a list), shown the outputs ``h`` on ``x`` (float64) at epoch 0, every
+    ``observe_every`` epochs and at the end; True stops training. ``history``: where the records go (one
+    per observed epoch, with its ``loss``; a new History by default). ``train_time`` excludes the observers.
+
+    >>> import numpy as np
+    >>> x = np.linspace(-3.14, 3.14, 201); y = np.sin(x) + np.sin(3 * x) + np.sin(5 * x)
+    >>> seen = []
+    >>> r = fit_1d(x, y, epochs=20, widths=(1, 64, 1), callback=seen.append, observe_every=10)
+    >>> len(seen), r.epochs, r.history.steps().tolist(), bool(r.history.last["loss"] < r.history[0]["loss"])
+    (3, 20, [0, 10, 20], True)
+    """
+    from .._util import Stopwatch, require_int, require_positive
+    from ..iteration import iterate
+    from ..nn import MLP, adam, check_widths
+    from ..stopping import StepBudget
+
+    epochs = require_int("epochs", epochs, minimum=0)
+    observe_every = require_int("observe_every", observe_every, minimum=1)
+    lr = require_positive("lr", lr)
+    x = np.asarray(x, dtype=float).reshape(-1)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length; got {x.shape} and {y.shape}")
+    net = MLP(check_widths(widths, 1), activation=activation, init_std=init_std, seed=seed, dtype=dtype,
+              device=device)
+    stepper = FitStepper(net, adam(net, lr), x, y)
+    history = History(meta={"method": "fit_1d", **net.config(), "lr": lr}) if history is None else history
+    out = iterate(stepper, StepBudget(epochs), history=history, check_every=observe_every, callback=callback,
+                  observe_every=observe_every, measure=lambda h: {}, clock=Stopwatch(offset=stepper.init_time),
+                  timed_checks=False, progress=progress, unit="epoch")
+    if out.reason == "diverged":
+        raise FloatingPointError(out.error)
+    return FitResult(h=net.evaluate(x[:, None]), loss=stepper.loss, epochs=stepper.epoch,
+                     train_time=stepper.init_time + out.wall, net=net, history=history)

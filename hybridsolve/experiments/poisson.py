@@ -43,7 +43,7 @@ def run_poisson(p: PoissonParams, ctx: RunContext) -> dict:
     error against wall time; ``history`` holds every method's checks (one phase per method, each
     starting at t = 0)."""
     import hybridsolve as hs
-    from ..plots.poisson_compare import plot_comparison, plot_solution
+    from ..plots.poisson_compare import plot_convergence, plot_solution
 
     prob = hs.problems.get(p.problem, n=p.n)
     eps = prob.discretisation_error() if prob.has_exact else None
@@ -70,6 +70,6 @@ def run_poisson(p: PoissonParams, ctx: RunContext) -> dict:
     if "direct" not in p.methods:
         solution = prob.discrete_solution()
     ctx.save_figure(plot_solution(prob, solution), "solution")
-    ctx.save_figure(plot_comparison(combined), "convergence")
+    ctx.save_figure(plot_convergence(combined), "convergence")
     return {"problem": prob.name, "n": list(prob.grid.n), "discretisation_error": eps, "methods": rows,
             "fastest_converged": best}

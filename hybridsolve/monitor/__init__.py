@@ -45,16 +45,16 @@ import warnings
 import numpy as np
 
 from .. import operators
+from .._util import require_int, require_positive
 from ..history import History, Record
-from ..spectral import (RadialBins, dft, dft_frequencies, dst, dst_frequencies, eigenvalues, error_from_residual,
-                       error_spectrum, idst, spectral_peaks)
+from ..spectral import eigenvalues, error_from_residual, error_spectrum, idst
+from .bands import band_cutoff
+from .basis import BASES, SpectralBasis
+from .peaks import select_peaks
+from .reference import resolve_reference
 from .checks import ErrorSpectrum  # noqa: F401  (the check-time annotator, hybridsolve.monitor.checks)
 
 __all__ = ["SpectralMonitor", "first_below"]
-
-_BASES = ("dft", "dst")
-_REFERENCES = ("exact", "discrete", None)
-
 
 class SpectralMonitor:
     """Observe iterates of a :class:`~hybridsolve.PoissonProblem`; see the module docstring.
@@ -82,115 +82,40 @@ class SpectralMonitor:
     def __init__(self, problem, *, reference="exact", basis: str = "dft", peaks="auto", bands=None,
                  spectrum: bool = False, residual: bool = True, peak_threshold: float = 0.02,
                  max_peaks: int | None = None, **unknown):
-        from .._util import require_int, require_positive
-
         if unknown:
             valid = ("reference", "basis", "peaks", "bands", "spectrum", "residual", "peak_threshold", "max_peaks")
             raise ValueError(f"unknown option(s) {', '.join(map(repr, sorted(unknown)))} for SpectralMonitor; "
                              f"valid options: {', '.join(valid)}")
         peak_threshold = require_positive("peak_threshold", peak_threshold, allow_zero=True)
         max_peaks = require_int("max_peaks", max_peaks, minimum=1, allow_none=True)
+        if not (isinstance(basis, str) and basis in BASES):
+            SpectralBasis(problem.grid, basis, None)   # raises the basis error before any work
 
         self.problem = problem
         grid = problem.grid
         self.grid = grid
-        if not (isinstance(basis, str) and basis in _BASES):
-            raise ValueError(f"basis={basis!r} is not known; valid: 'dft' (DFT over all n+1 points, "
-                             "the paper's Figure 4) or 'dst' (the sine eigenbasis of A and of Jacobi)")
-        self.basis = basis
         self.spectrum = bool(spectrum)
         self.time_offset = 0.0
         self.overhead = 0.0
         self.nonfinite: list = []
         self._t0 = None
-
-        # reference ----------------------------------------------------------------------------
-        if reference is None:
-            self.reference_kind = "none"
-            self._ref = None
-        elif isinstance(reference, str):
-            if reference not in ("exact", "discrete"):
-                raise ValueError(f"reference={reference!r} is not known; valid: 'exact', 'discrete', "
-                                 "a full-grid array, or None (errors against u* from the residual)")
-            if reference == "exact" and problem.u_exact is None:
-                raise ValueError(
-                    f"reference='exact' needs an analytic solution and problem {problem.name!r} has none; "
-                    "use reference='discrete' (u* from the direct solver) or reference=None "
-                    "(errors against u* from the residual spectrum)")
-            self.reference_kind = reference
-            self._ref = np.ascontiguousarray(problem.reference(reference), dtype=float)
-        else:
-            arr = np.asarray(reference, dtype=float)
-            if arr.shape != grid.shape:
-                raise ValueError(f"reference array has shape {arr.shape}; the grid needs {grid.shape} "
-                                 "(n+1 points per axis, boundary included)")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError("reference array has non-finite values")
-            self.reference_kind = "array"
-            self._ref = np.ascontiguousarray(arr)
+        self.reference_kind, self._ref = resolve_reference(problem, reference)
         self.compute_residual = bool(residual) or self._ref is None
-
-        # operators and transforms ----------------------------------------------------------
         self._mu = eigenvalues(grid)
         self._cell = float(np.prod(grid.h))
         ref_for_spectrum = self._ref if self._ref is not None else problem.discrete_solution()
         self._u_star = None if self._ref is not None else ref_for_spectrum
-        if basis == "dft":
-            self.bins = RadialBins(dft_frequencies(grid.shape), one_sided_last=grid.shape[-1])
-            ref_hat = dft(ref_for_spectrum)
-        else:
-            self.bins = RadialBins(dst_frequencies(grid.interior_shape))
-            ref_hat = dst(ref_for_spectrum[grid.interior])
-        self.ref_hat = ref_hat
-        self._ref_shell = self.bins.sums(np.abs(ref_hat) ** 2)
-        self.ref_amplitude = np.sqrt(self._ref_shell)
-        self._ref_norm2 = float(self._ref_shell.sum())
-        occupied = np.flatnonzero(self.bins.count > 0)
-        self.k_min, self.k_max = int(occupied[0]), int(occupied[-1])
-
-        # peaks ---------------------------------------------------------------------------------
-        top = float(self.ref_amplitude.max())
-        if isinstance(peaks, str):
-            if peaks != "auto":
-                raise ValueError(f"peaks={peaks!r} is not known; valid: 'auto', a list of integer frequencies, or None")
-            self.peaks = spectral_peaks(self.ref_amplitude, threshold=peak_threshold, max_peaks=max_peaks)
-        elif peaks is None:
-            self.peaks = []
-        else:
-            self.peaks = []
-            for k in np.atleast_1d(peaks).tolist() if not isinstance(peaks, (list, tuple)) else peaks:
-                if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)) \
-                        or not float(k).is_integer():
-                    raise ValueError(f"peaks must be integer frequencies; got {k!r}")
-                k = int(k)
-                if not (self.k_min <= k <= self.k_max) or self.bins.count[k] == 0:
-                    raise ValueError(
-                        f"peak k={k} is out of range for basis={basis!r} on n={grid.n}: frequencies (|k| shells) "
-                        f"run from {self.k_min} to {self.k_max}")
-                if not self.ref_amplitude[k] > 1e-14 * max(top, 1e-300):
-                    raise ValueError(f"peak k={k}: the reference has |û_k| = 0 there, so Δ_F(k) = |ĥ_k − û_k|/|û_k| "
-                                     "is undefined; pick frequencies where the reference has energy")
-                if k not in self.peaks:
-                    self.peaks.append(k)
-            self.peaks.sort()
+        self._basis = SpectralBasis(grid, basis, ref_for_spectrum)
+        self.basis = basis
+        self.bins = self._basis.bins
+        self.ref_hat = self._basis.ref_hat
+        self.ref_amplitude = self._basis.amplitude
+        self.k_min, self.k_max = self._basis.k_min, self._basis.k_max
+        self.peaks = select_peaks(peaks, self._basis, threshold=peak_threshold, max_peaks=max_peaks)
         self._peak_idx = np.array(self.peaks, dtype=np.intp)
-        self._peak_den = np.sqrt(self._ref_shell[self._peak_idx]) if self.peaks else np.zeros(0)
-
-        # bands --------------------------------------------------------------------------------
-        if bands is None:
-            kc = max(self.k_min + 1, int(round(math.sqrt(self.k_max))))
-        else:
-            if isinstance(bands, (list, tuple)):
-                if len(bands) != 1:
-                    raise ValueError(f"bands takes one cutoff k_c (low: |k| < k_c, high: |k| ≥ k_c); got {bands!r}")
-                bands = bands[0]
-            kc = float(bands)
-            if not (self.k_min < kc <= self.k_max):
-                raise ValueError(f"bands cutoff k_c={bands!r} must lie in ({self.k_min}, {self.k_max}] "
-                                 f"for basis={basis!r} on n={grid.n}")
-            kc = int(math.ceil(kc))
-        self.band_cutoff = kc
-        self._band_den = math.sqrt(self._ref_norm2) if self._ref_norm2 > 0 else 1.0
+        self._peak_den = np.sqrt(self._basis.ref_shell[self._peak_idx]) if self.peaks else np.zeros(0)
+        kc = self.band_cutoff = band_cutoff(bands, self._basis)
+        self._band_den = math.sqrt(self._basis.ref_norm2) if self._basis.ref_norm2 > 0 else 1.0
 
         # history with what figures need ------------------------------------------------------
         meta = {
@@ -266,17 +191,16 @@ class SpectralMonitor:
             r = operators.residual(self.problem, u, boundary="problem") if self.compute_residual else None
             if r is not None:
                 data["residual"] = math.sqrt(_sumsq(r))
+            e_hat = None
             if self._ref is not None:
                 e = u - self._ref
-                d_hat = dft(e) if self.basis == "dft" else dst(e[self.grid.interior])
             else:
                 e_hat = error_from_residual(r, self._mu)
                 e = u - self._u_star  # boundary part: iterate vs the problem's boundary values
                 e[self.grid.interior] = idst(e_hat)
-                d_hat = dft(e) if self.basis == "dft" else e_hat
             data["error_inf"] = float(np.max(np.abs(e)))
             data["error_l2"] = math.sqrt(self._cell * _sumsq(e))
-            shells = self.bins.sums(d_hat.real ** 2 + d_hat.imag ** 2 if np.iscomplexobj(d_hat) else d_hat * d_hat)
+            shells = self._basis.shell_power(e, e_hat)
             if self.peaks:
                 vals = np.sqrt(shells[self._peak_idx]) / self._peak_den
                 data["delta_F"] = dict(zip(self.peaks, vals.tolist()))

@@ -5,7 +5,7 @@ import numpy as np
 
 from .style import METHOD_COLORS, new_figure
 
-__all__ = ["plot_solution", "plot_comparison"]
+__all__ = ["plot_solution", "plot_convergence"]
 
 
 def plot_solution(problem, u):
@@ -31,7 +31,7 @@ def plot_solution(problem, u):
     return fig
 
 
-def plot_comparison(history):
+def plot_convergence(history):
     """Error ‖u − u_ref‖∞ (or residual) against wall time and residual against iterations, per method."""
     fig, (ax_t, ax_i) = new_figure(ncols=2)
     eps = history.meta.get("discretisation_error")

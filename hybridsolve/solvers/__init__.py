@@ -18,7 +18,7 @@ _METHODS = {
     "multigrid": "hybridsolve.solvers.multigrid:multigrid",
     "direct": "hybridsolve.solvers.direct:direct",
     "spsolve": "hybridsolve.solvers.direct:spsolve",
-    "deep_ritz": "hybridsolve.solvers.deep_ritz:deep_ritz",
+    "deep_ritz": "hybridsolve.solvers.deep_ritz.solver:deep_ritz",
     "hybrid": "hybridsolve.hybrid:hybrid",
 }
 
