@@ -23,15 +23,16 @@ from .run import finite_or_none
 __all__ = ["switch_mode", "alternating_mode"]
 
 
-def _dnn(run, policy, measure, *, time_offset, cost_model=None, **kw) -> DnnPhase:
-    """The DNN phase of ``run`` under ``policy`` (the original problem and network unless ``kw`` says)."""
-    problem = kw.pop("problem", run.problem)
-    options = kw.pop("options", run.dnn)
-    model = kw.pop("model", None)
-    return dnn_phase(run.problem, policy, run.builder(problem, options, model), history=run.history,
+def _dnn(run, policy, measure, *, time_offset, cost_model=None, train_on=None, options=None, model=None,
+         **correction) -> DnnPhase:
+    """The DNN phase of ``run`` under ``policy``: a network on ``train_on`` (default the run's problem) with
+    ``options`` (default ``run.dnn``), or ``model`` retargeted; ``correction``: ``base``, ``scale``, ``phase``."""
+    train_on = run.problem if train_on is None else train_on
+    options = run.dnn if options is None else options
+    return dnn_phase(run.problem, policy, run.builder(train_on, options, model), history=run.history,
                      measure=measure, max_steps=run.max_dnn_steps, time_offset=time_offset, cost_model=cost_model,
-                     step_cost=run.step_cost(problem, options), monitor=run.monitor,
-                     observe_every=run.observe_every, progress=run.progress, **kw)
+                     step_cost=run.step_cost(train_on, options), monitor=run.monitor,
+                     observe_every=run.observe_every, progress=run.progress, **correction)
 
 
 def _no_training(run, measure, u0, reason) -> DnnPhase:
@@ -41,7 +42,13 @@ def _no_training(run, measure, u0, reason) -> DnnPhase:
 
 
 def adaptive_trace(records) -> list:
-    """Every prediction of the phase's policy, from its records: step, time, sweeps, remaining, total, bound."""
+    """Every prediction of the phase's policy, from its records: step, time, sweeps, remaining, total, bound.
+
+    >>> from hybridsolve.history import Record
+    >>> adaptive_trace([Record("dnn", 0, 0.5, {"predicted_sweeps": 10.0, "predicted_remaining": 1.0,
+    ...                                         "predicted_total": 1.5}), Record("dnn", 5, 0.7)])
+    [{'step': 0, 'time': 0.5, 'sweeps': 10.0, 'remaining': 1.0, 'total': 1.5, 'bound': None}]
+    """
     return [{"step": r.step, "time": r.time, "sweeps": r["predicted_sweeps"], "remaining": r["predicted_remaining"],
              "total": r["predicted_total"], "bound": r.get("error_bound")}
             for r in records if "predicted_sweeps" in r]
@@ -91,7 +98,17 @@ def _correction_problem(prob, u, scale):
 def alternating_mode(run):
     """DNN phase (the policy), then cycles of: classical smoothing, a DNN correction on ``A e = r``
     (its length, or none, decided by :meth:`~hybridsolve.hybrid.SwitchPolicy.correction_policy`),
-    until the target, ``cycles``, or a correction that does not pay (then classical to the end)."""
+    until the target, ``cycles``, or a correction that does not pay (then classical to the end).
+
+    >>> import hybridsolve as hs
+    >>> from hybridsolve.hybrid import Fixed
+    >>> from hybridsolve.hybrid.run import HybridRun
+    >>> run = HybridRun.from_options(hs.problems.paper_1d(n=64), dnn=dict(widths=[1, 8, 1]), switch=Fixed(5),
+    ...                              mode="alternating", target_error=1e-2, t_sweep=1e-6, cycles=1)
+    >>> res = alternating_mode(run)
+    >>> res.converged, [e["kind"] for e in res.info["events"]][:2]
+    (True, ['dnn', 'jacobi'])
+    """
     prob, pol = run.problem, run.policy
     measure = run.measure()
     cm, t = run.cost_model()
@@ -141,7 +158,7 @@ def alternating_mode(run):
         cprob = _correction_problem(prob, u, scale)
         t += time.perf_counter() - t0   # residual and scaling: DNN-phase cost
         cpol = pol.correction_policy()
-        dec = _dnn(run, cpol, measure, time_offset=t, cost_model=cm, problem=cprob, options=run.correction_dnn,
+        dec = _dnn(run, cpol, measure, time_offset=t, cost_model=cm, train_on=cprob, options=run.correction_dnn,
                    model=corr_model, base=u, scale=scale, phase="dnn_correction")
         corr_model = dec.model if dec.model is not None else corr_model
         diverged = diverged or dec.diverged

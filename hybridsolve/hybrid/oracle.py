@@ -42,7 +42,14 @@ def sweep_oracle(problem, Ms, **options):
 
 
 def run_oracle(run):
-    """The oracle for a checked :class:`~hybridsolve.hybrid.run.HybridRun` whose policy is a Sweep."""
+    """The oracle for a checked :class:`~hybridsolve.hybrid.run.HybridRun` whose policy is a Sweep.
+
+    >>> import hybridsolve as hs
+    >>> from hybridsolve.hybrid.run import HybridRun
+    >>> res = run_oracle(HybridRun.from_options(hs.problems.paper_1d(n=64), switch=[0], target_error=1e-2))
+    >>> res.info["best_M"], res.info["dnn_steps"], res.history.phases
+    (0, 0, ['dnn', 'jacobi'])
+    """
     prob, pol = run.problem, run.policy
     measure = run.measure()
     Ms = pol.Ms

@@ -158,7 +158,12 @@ class DnnPhase:
     """What :func:`dnn_phase` returns: the hand-over iterate ``u`` (boundary values imposed) and its
     ``step`` (0: the start), ``steps`` trained, ``reason``, the phase's ``end`` on the run's timeline,
     the ``model`` (None if never built), the phase's check ``records``, and ``diverged`` (the fallback
-    message, or None)."""
+    message, or None).
+
+    >>> import numpy as np
+    >>> DnnPhase(u=np.zeros(3), step=0, steps=0, reason="fixed M=0", end=0.0).check_seconds
+    0.0
+    """
 
     u: np.ndarray
     step: int
@@ -187,6 +192,18 @@ def dnn_phase(problem, policy, build, *, history, measure, max_steps: int, start
     (and the History records it) every so many steps, besides the checks. ``snapshots``: a dict that
     receives ``{step: (time, iterate)}`` for every iterate the policy keeps. A diverging network (a
     FloatingPointError, or a non-finite output) warns and hands over the last finite iterate.
+
+    >>> import hybridsolve as hs
+    >>> from hybridsolve.hybrid import Sweep
+    >>> from hybridsolve.iteration import Checker
+    >>> from hybridsolve.solvers.deep_ritz import DeepRitz
+    >>> from hybridsolve.stopping import StoppingRule
+    >>> p = hs.problems.paper_1d(n=32)
+    >>> snaps = {}
+    >>> dnn = dnn_phase(p, Sweep([0, 4]), lambda: DeepRitz(p, widths=[1, 8, 1]), history=hs.History(), max_steps=6,
+    ...                 measure=Checker(StoppingRule.from_options(p)).measure, snapshots=snaps)
+    >>> sorted(snaps), dnn.steps, dnn.reason
+    ([0, 4], 6, 'max_dnn_steps=6 reached')
     """
     if start is None:
         start = problem.initial_guess() if base is None else base
@@ -250,7 +267,16 @@ def classical_options(classical: str, *, omega: float = 1.0, check_every=None, r
 
 def classical_phase(problem, classical: str, u0, *, history, time_offset: float, options: dict, maxiter=None):
     """Run ``classical`` from ``u0``, recording into ``history`` at times after ``time_offset``;
-    returns its :class:`~hybridsolve.SolveResult` (``wall_time``: this phase's seconds)."""
+    returns its :class:`~hybridsolve.SolveResult` (``wall_time``: this phase's seconds).
+
+    >>> import hybridsolve as hs
+    >>> p = hs.problems.paper_1d(n=64)
+    >>> h = hs.History()
+    >>> res = classical_phase(p, "multigrid", p.initial_guess(), history=h, time_offset=2.0,
+    ...                       options=classical_options("multigrid", rtol=1e-8))
+    >>> res.converged, bool(h.times().min() >= 2.0)
+    (True, True)
+    """
     from ..solvers import method_function
 
     return method_function(classical)(problem, u0=u0, history=history, time_offset=time_offset, maxiter=maxiter,
