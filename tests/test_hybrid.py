@@ -269,7 +269,7 @@ def test_one_history_and_an_unshifted_monitor_through_every_phase():
                    switch=Fixed(20), target_error=5e-3, t_sweep=1e-3, max_dnn_steps=40, cycles=2, monitor=mon,
                    observe_every=10)
     assert res.converged
-    assert mon.time_offset == 0.0
+    assert not hasattr(mon, "time_offset")   # nothing to shift: one clock per run
     phases = mon.history.phases
     assert phases[0] == "dnn" and "jacobi" in phases
     t = mon.history.times()

@@ -75,7 +75,7 @@ class SpectralMonitor:
     Attributes: ``history`` (a :class:`~hybridsolve.History`; its ``meta["monitor"]`` carries the
     settings and, as arrays, the frequency axis ``k``, the reference amplitude ``ref_amplitude`` and,
     for grids up to 200 000 points, ``x`` (1-D) and ``u_ref``), ``peaks``, ``band_cutoff``,
-    ``time_offset`` (added to recorded times; the hybrid sets it at hand-off), ``overhead``
+    ``overhead``
     (seconds spent observing), ``nonfinite`` (steps of non-finite iterates).
     """
 
@@ -95,7 +95,6 @@ class SpectralMonitor:
         grid = problem.grid
         self.grid = grid
         self.spectrum = bool(spectrum)
-        self.time_offset = 0.0
         self.overhead = 0.0
         self.nonfinite: list = []
         self._t0 = None
@@ -163,7 +162,7 @@ class SpectralMonitor:
     def observe(self, u, *, phase: str, step: int, time: float | None = None) -> Record:
         """Measure one iterate and append the record to ``history`` (also returned).
 
-        ``time`` is the solver's own seconds so far (``time_offset`` is added); ``None`` means wall time
+        ``time`` is the solver's time on its run's timeline (recorded as given); ``None`` means wall time
         since the first observation minus the monitor's own overhead.
         """
         t_enter = _time.perf_counter()
@@ -211,7 +210,7 @@ class SpectralMonitor:
             data["band_high"] = math.sqrt(float(shells[kc:].sum())) / self._band_den
             if self.spectrum:
                 data["error_spectrum"] = np.sqrt(shells)
-        rec = Record(str(phase), int(step), float(time) + float(self.time_offset), data)
+        rec = Record(str(phase), int(step), float(time), data)
         self.history.append(rec)
         self.overhead += _time.perf_counter() - t_enter
         return rec
