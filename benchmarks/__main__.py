@@ -6,6 +6,7 @@ Runs ``benchmarks/cases/bench_TOPIC.toml`` into a results directory and prints i
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -29,10 +30,13 @@ def main(argv=None) -> int:
     if args.smoke and args.update_docs:
         print("error: --update-docs needs a full-size run: smoke-size numbers are not benchmarks", file=sys.stderr)
         return 2
+    from hybridsolve._logging import cli_logging
     from hybridsolve.cases import CaseError
 
     try:
-        summary = run(args.topic, args.out, smoke=args.smoke, update_docs=args.update_docs, docs=args.docs)
+        # the runners' progress lines (log records of benchmarks.* and hybridsolve.*) on stderr
+        with cli_logging(logging.INFO, names=("hybridsolve", "benchmarks")):
+            summary = run(args.topic, args.out, smoke=args.smoke, update_docs=args.update_docs, docs=args.docs)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

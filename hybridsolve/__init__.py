@@ -9,11 +9,13 @@ hybrids) compared frequency by frequency, and Frequency-Principle probes for cla
 
 ``import hybridsolve`` imports neither torch, numba, scipy.sparse nor matplotlib, and changes no
 process-wide setting; Numba kernels compile on first use (the threading choice is made then, once,
-in :mod:`hybridsolve._numba`).
+in :mod:`hybridsolve._numba`). Messages go to ``logging.getLogger("hybridsolve")`` (children per
+module), which has only a NullHandler: nothing is shown unless the application configures logging.
 """
 from __future__ import annotations
 
 import importlib
+import logging
 
 from . import operators, problems
 from .grid import Grid
@@ -23,6 +25,8 @@ from .result import SolveResult
 from .solvers import methods, solve
 
 __version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Grid", "PoissonProblem", "problems", "operators", "solve", "methods", "SolveResult",

@@ -11,31 +11,40 @@ and a ``[smoke]`` table of overrides that make a CI-size run::
     [smoke]
     n = 32
 
-Unknown keys and wrong types are errors naming the key and the file. A run writes into one
+Unknown keys and wrong types are errors naming the key and the file. ``overrides`` (the CLI's
+``--set params.n=2048 --set smoke.steps=10``) change the tables before validation, typed by the same
+schema (:func:`parse_override`), and are recorded in ``config.toml``. A run writes into one
 directory: ``config.toml`` (the resolved case), ``history.npz``/``history.json`` (and other
 histories), ``summary.json`` and PNG figures; writes are atomic, and ``summary.json`` is written
 with ``"status": "running"`` first so an interrupted run is recognisable and keeps its records.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import json
+import logging
 import pkgutil
 import platform
-import sys
 import time
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as the package tomli (a dependency there)
+    import tomli as tomllib
+
 from .history import History, atomic_write_text
 
 __all__ = ["register_kind", "kinds", "RunContext", "Case", "load_case", "run_case", "find_cases",
-           "bundled_cases_dir", "resolve_case_path", "from_dict", "CaseError"]
+           "bundled_cases_dir", "resolve_case_path", "from_dict", "parse_override", "CaseError"]
+
+_log = logging.getLogger(__name__)
 
 
 class CaseError(ValueError):
@@ -198,19 +207,33 @@ class Case:
     path: Path | None
     smoke: bool = False
     raw: dict = field(default_factory=dict, repr=False)
+    overrides: dict = field(default_factory=dict)
 
     def resolved(self) -> dict:
-        """The resolved case as a TOML-ready dict (what ``config.toml`` holds)."""
+        """The resolved case as a TOML-ready dict (what ``config.toml`` holds): ``params`` as run, and
+        the command line's ``--set`` overrides (typed) in ``overrides`` when there were any."""
         params = _toml_ready(dataclasses.asdict(self.params))
-        return {"name": self.name, "kind": self.kind, "description": self.description,
-                "smoke": self.smoke, "params": params}
+        out = {"name": self.name, "kind": self.kind, "description": self.description,
+               "smoke": self.smoke, "params": params}
+        if self.overrides:
+            out["overrides"] = {k: v for k, v in _toml_ready(self.overrides).items()}
+        return out
 
 
 _TOP_KEYS = ("kind", "description", "params", "smoke", "name")
 
 
-def load_case(path, smoke: bool = False) -> Case:
-    """Read and validate a case file; with ``smoke`` the ``[smoke]`` overrides are applied."""
+def load_case(path, smoke: bool = False, overrides=()) -> Case:
+    """Read and validate a case file; with ``smoke`` the ``[smoke]`` overrides are applied.
+
+    ``overrides``: ``"section.key=value"`` strings (the CLI's ``--set``), or a dict ``{"params.n": 64}``
+    (a string value is read as on the command line), applied to the file's ``[params]`` (``params.…``)
+    or ``[smoke]`` (``smoke.…``) table before validation; see :func:`parse_override`.
+
+    >>> case = load_case(resolve_case_path("poisson_2d"), smoke=True, overrides=["smoke.n=16", "params.rtol=1e-6"])
+    >>> case.params.n, case.params.rtol, case.overrides
+    (16, 1e-06, {'smoke.n': 16, 'params.rtol': 1e-06})
+    """
     path = Path(path)
     if not path.exists():
         raise CaseError(f"case file {path} does not exist")
@@ -229,17 +252,192 @@ def load_case(path, smoke: bool = False) -> Case:
         broken = "".join(f"\n  (module {m} failed to import: {e})" for m, e in IMPORT_ERRORS.items())
         raise CaseError(f"{path}: unknown kind {kind_name!r}; valid kinds: {', '.join(sorted(registry))}{broken}")
     params = raw.get("params", {})
-    overrides = raw.get("smoke", {})
-    for key, table in (("params", params), ("smoke", overrides)):
+    smoke_table = raw.get("smoke", {})
+    for key, table in (("params", params), ("smoke", smoke_table)):
         if not isinstance(table, dict):
             raise CaseError(f"{path}: [{key}] must be a table")
     cls = registry[kind_name].params
-    from_dict(cls, overrides, f"{path} [smoke]")  # validate overrides even when not used
-    merged = {**params, **overrides} if smoke else dict(params)
-    p = from_dict(cls, merged, f"{path} [params]" + (" with [smoke]" if smoke else ""))
+    applied = {}
+    if overrides:
+        params, smoke_table = copy.deepcopy(params), copy.deepcopy(smoke_table)
+        items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+        for key, value in items:
+            section, parts, typed = parse_override(cls, key, value)
+            _set_nested(params if section == "params" else smoke_table, parts, typed, key)
+            applied[key] = typed
+    given = " with --set " + " ".join(f"{k}={_shown_value(v)}" for k, v in applied.items()) if applied else ""
+    from_dict(cls, smoke_table, f"{path} [smoke]{given}")  # validate overrides even when not used
+    if smoke:
+        shadowed = [k for k in applied if k.startswith("params.") and k.split(".")[1] in smoke_table]
+        for k in shadowed:
+            top = k.split(".")[1]
+            _log.warning("--set %s has no effect in this --smoke run: the case's [smoke] table sets %s = %s "
+                         "(use --set smoke.%s=... to change it)", k, top, _shown_value(smoke_table[top]),
+                         k.split(".", 1)[1])
+    merged = {**params, **smoke_table} if smoke else dict(params)
+    p = from_dict(cls, merged, f"{path} [params]" + (" with [smoke]" if smoke else "") + given)
     name = raw.get("name", path.stem)
     return Case(name=name, kind=kind_name, description=str(raw.get("description", "")), params=p,
-                path=path, smoke=smoke, raw=raw)
+                path=path, smoke=smoke, raw=raw, overrides=applied)
+
+
+# -- command-line overrides (--set section.key=value) ---------------------------------------------
+_SECTIONS = ("params", "smoke")
+
+
+def _split_override(text) -> tuple[str, str]:
+    if not isinstance(text, str) or "=" not in text:
+        raise CaseError(f"--set {text}: expected section.key=value, e.g. params.n=2048 or smoke.steps=10")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def _shown_value(v) -> str:
+    return json.dumps(v) if isinstance(v, (list, dict, str)) else ("true" if v is True else "false" if v is False
+                                                                  else str(v))
+
+
+def _describe(tp) -> str:
+    """``tp`` in words, for error messages."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return "any value"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if tp is type(None):
+        return "none"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(repr, args))
+    if origin in (list, tuple) or tp in (list, tuple):
+        inner = args[0] if args else Any
+        ex = {int: " (e.g. [0,100,200])", float: " (e.g. [0.5,1e-3])", str: ' (e.g. [a,b] or ["a","b"])'}.get(inner, "")
+        return f"a list of {_describe(inner).removeprefix('an ').removeprefix('a ')}s{ex}" if inner in (int, float, str) \
+            else f"a list of {_describe(inner)}{ex}"
+    if origin is dict or tp is dict or dataclasses.is_dataclass(tp):
+        return "a table (TOML inline table, e.g. {key = 1})"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, _type_name(tp))
+
+
+def _admits(tp, want) -> bool:
+    """Whether type hint ``tp`` accepts values of the kind ``want`` (None, bool, list)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_admits(a, want) for a in typing.get_args(tp))
+    if want == "none":
+        return tp is type(None)
+    if want == "bool":
+        return tp is bool
+    if want == "list":
+        return origin in (list, tuple) or tp in (list, tuple)
+    return False
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _candidates(text: str, tp):
+    """Readings of a command-line value, most specific first: TOML (``2048``, ``1e-3``, ``true``,
+    ``[0,100,200]``, ``"x"``, ``{a = 1}``), none/booleans in words, a list without quotes or
+    brackets (``a,b``), and last the text itself as a string (an untyped value, inside a free-form
+    table: TOML, else the text)."""
+    try:
+        yield tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    low = text.lower()
+    if _admits(tp, "none") and low in ("none", "null"):
+        yield None
+    if _admits(tp, "bool") and low in _TRUE + _FALSE:
+        yield low in _TRUE
+    if _admits(tp, "list"):
+        body = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        items = [t.strip() for t in body.split(",")] if body.strip() else []
+        out = []
+        for item in items:
+            try:
+                out.append(tomllib.loads(f"v = {item}")["v"])
+            except tomllib.TOMLDecodeError:
+                out.append(item)
+        yield out
+    yield text
+
+
+def _override_type(cls, section: str, parts: list, key: str):
+    """The type hint of the (nested) field ``parts`` of dataclass ``cls``; CaseError for an unknown key."""
+    tp, where = cls, section
+    for i, part in enumerate(parts):
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):  # e.g. dict | None: the table member
+            tables = [a for a in typing.get_args(tp) if dataclasses.is_dataclass(a) or a is dict
+                      or typing.get_origin(a) is dict or a is Any]
+            tp = tables[0] if tables else tp
+        if dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp)
+            names = [f.name for f in dataclasses.fields(tp) if f.init]
+            if part not in names:
+                raise CaseError(f"--set {key}: unknown key {part!r} in [{where}]; valid keys: {', '.join(names)}")
+            tp = hints[part]
+        elif tp is dict or typing.get_origin(tp) is dict:
+            args = typing.get_args(tp)
+            tp = args[1] if len(args) == 2 else Any
+        elif tp is not Any:
+            raise CaseError(f"--set {key}: [{where}] is {_describe(tp)}, not a table; it has no key {part!r}")
+        where = f"{where}.{part}"
+    return tp
+
+
+def parse_override(cls, key: str, value):
+    """One ``--set`` override for a case whose params are dataclass ``cls``: ``key`` is
+    ``params.FIELD`` or ``smoke.FIELD`` (nested tables: ``params.options.multigrid.fmg``), ``value``
+    a command-line string converted to the field's type (int, float, bool, str, lists of these,
+    TOML syntax), or an already typed value. Returns ``(section, key parts, typed value)``; an
+    unknown key or a value of the wrong type is a one-line CaseError naming the key, the value and
+    the expected type.
+
+    >>> from dataclasses import dataclass, field
+    >>> @dataclass
+    ... class P:
+    ...     n: int = 8
+    ...     tol: float = 1e-3
+    ...     Ms: list[int] = field(default_factory=list)
+    ...     fast: bool = False
+    >>> parse_override(P, "params.n", "2048"), parse_override(P, "smoke.tol", "1")
+    (('params', ['n'], 2048), ('smoke', ['tol'], 1.0))
+    >>> parse_override(P, "params.Ms", "[0,100,200]")[2], parse_override(P, "params.Ms", "0,100")[2]
+    ([0, 100, 200], [0, 100])
+    >>> parse_override(P, "params.fast", "yes")[2]
+    True
+    >>> parse_override(P, "params.n", "2.5")
+    Traceback (most recent call last):
+    ...
+    hybridsolve.cases.CaseError: --set params.n=2.5: params.n expects an integer; got '2.5'
+    >>> parse_override(P, "params.m", "1")
+    Traceback (most recent call last):
+    ...
+    hybridsolve.cases.CaseError: --set params.m: unknown key 'm' in [params]; valid keys: n, tol, Ms, fast
+    """
+    section, _, rest = str(key).partition(".")
+    if section not in _SECTIONS or not rest or any(not p for p in rest.split(".")):
+        raise CaseError(f"--set {key}: the key must be params.NAME or smoke.NAME (e.g. params.n=2048, "
+                        f"smoke.steps=10)")
+    parts = rest.split(".")
+    tp = _override_type(cls, section, parts, key)
+    candidates = _candidates(value.strip(), tp) if isinstance(value, str) else iter([value])
+    for cand in candidates:
+        try:
+            return section, parts, _coerce(cand, tp, key)
+        except CaseError:
+            continue
+    shown = value if isinstance(value, str) else _shown_value(value)
+    raise CaseError(f"--set {key}={shown}: {key} expects {_describe(tp)}; got {shown!r}")
+
+
+def _set_nested(table: dict, parts: list, value, key: str) -> None:
+    for part in parts[:-1]:
+        nxt = table.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise CaseError(f"--set {key}: {part!r} is {_shown_value(nxt)} in the case file, not a table")
+        table = nxt
+    table[parts[-1]] = value
 
 
 def bundled_cases_dir() -> Path | None:
@@ -297,11 +495,18 @@ def resolve_case_path(spec) -> Path:
 
 # -- running ------------------------------------------------------------------------------------
 class RunContext:
-    """What a case runner gets besides its params: where to write, and helpers that write atomically."""
+    """What a case runner gets besides its params: where to write, and helpers that write atomically.
+
+    :meth:`log` is the runner's progress line: an INFO record on the logger of the runner's module
+    (``hybridsolve.experiments.poisson`` …), shown only where logging is configured (the CLI does);
+    ``verbose=False`` drops the lines.
+    """
 
     def __init__(self, out: Path, case: Case, progress=None, resume: bool = False, verbose: bool = True):
         self.out = Path(out)
         self.case = case
+        kind = _KINDS.get(case.kind)
+        self.logger = logging.getLogger(kind.module if kind is not None else __name__)
         self.smoke = case.smoke
         self.progress = progress
         self.resume = resume
@@ -311,7 +516,7 @@ class RunContext:
 
     def log(self, msg: str) -> None:
         if self.verbose:
-            print(f"[{self.case.name}] {msg}", file=sys.stderr, flush=True)
+            self.logger.info("[%s] %s", self.case.name, msg)
 
     def path(self, name: str) -> Path:
         return self.out / name
@@ -351,13 +556,15 @@ class RunContext:
         return target
 
 
-def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = False, verbose: bool = True) -> dict:
+def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = False, verbose: bool = True,
+             overrides=()) -> dict:
     """Run a case file (a path, or the name of a bundled case); returns the summary dict (also
     written to ``<out>/summary.json``).
 
-    ``out`` defaults to ``results/<case name>`` (``-smoke`` appended for smoke runs).
+    ``out`` defaults to ``results/<case name>`` (``-smoke`` appended for smoke runs). ``overrides``:
+    ``--set`` style changes of the case's tables (:func:`load_case`), recorded in ``config.toml``.
     """
-    case = load_case(resolve_case_path(path), smoke=smoke)
+    case = load_case(resolve_case_path(path), smoke=smoke, overrides=overrides)
     if out is None:
         out = Path("results") / (case.name + ("-smoke" if smoke else ""))
     ctx = RunContext(Path(out), case, progress=progress, resume=resume, verbose=verbose)
@@ -366,6 +573,8 @@ def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = 
     atomic_write_text(ctx.out / "config.toml", tomli_w.dumps(case.resolved()))
     meta = {"case": case.name, "kind": case.kind, "smoke": smoke, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "python": platform.python_version(), "machine": platform.machine()}
+    if case.overrides:
+        meta["overrides"] = _json_ready(case.overrides)
     ctx.save_json({**meta, "status": "running"}, "summary")
     t0 = time.perf_counter()
     runner = kinds()[case.kind].runner

@@ -1,29 +1,39 @@
-"""Command line: ``hybridsolve run CASE [--out DIR] [--smoke]``, ``list``, ``describe CASE``.
+"""Command line: ``hybridsolve [-v|-q] run CASE [--out DIR] [--smoke] [--set KEY=VALUE ...]``, ``list``,
+``describe CASE``.
 
 ``CASE`` is a case file's path or the name of a bundled case (``hybridsolve list`` shows them), so
-``hybridsolve run paper_fig4 --smoke`` works from any directory. The speed benchmarks are not part
-of the installed package: run them from a checkout with ``python -m benchmarks TOPIC``.
+``hybridsolve run paper_fig4 --smoke`` works from any directory. ``--set params.n=2048 --set
+smoke.steps=10`` changes the case's ``[params]`` / ``[smoke]`` values for this run (typed and
+validated like the file; recorded in ``config.toml``). A command's result goes to stdout; progress
+messages are log records on stderr: INFO by default, DEBUG with ``-v``, warnings only with ``-q``
+(which also turns the progress bars off; they show only on a terminal anyway). The speed benchmarks
+are not part of the installed package: run them from a checkout with ``python -m benchmarks TOPIC``.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 from pathlib import Path
 
 from . import cases
+from ._logging import cli_logging, level_from_flags
 
 __all__ = ["main"]
 
+_log = logging.getLogger(__name__)
+
 
 def _cmd_run(args) -> int:
+    quiet = getattr(args, "quiet", False)
     summary = cases.run_case(args.case, out=args.out, smoke=args.smoke, resume=args.resume,
-                             progress=None if not args.no_progress else False)
+                             progress=False if (args.no_progress or quiet) else None, overrides=args.set or ())
     out = args.out or (Path("results") / (cases.load_case(cases.resolve_case_path(args.case)).name + ("-smoke" if args.smoke else "")))
     headline = {k: v for k, v in summary.items() if k not in ("files", "markdown")}
     print(json.dumps(headline, indent=2, default=str))
-    print(f"results in {out}: {', '.join(summary.get('files', []))}")
+    _log.info("results in %s: %s", out, ", ".join(summary.get("files", [])))
     return 0
 
 
@@ -56,16 +66,31 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_describe(args) -> int:
-    c = cases.load_case(cases.resolve_case_path(args.case), smoke=args.smoke)
+    c = cases.load_case(cases.resolve_case_path(args.case), smoke=args.smoke, overrides=args.set or ())
     print(f"{c.name}: kind {c.kind!r} — {c.description}")
     kind = cases.kinds()[c.kind]
     doc = (kind.runner.__doc__ or "").strip()
     if doc:
         print(doc)
-    print("\nparams (resolved{}):".format(", smoke" if args.smoke else ""))
+    how = [w for w, on in (("smoke", args.smoke), (" ".join("--set " + s for s in args.set or ()), bool(args.set))) if on]
+    print("\nparams (resolved{}):".format("".join(", " + w for w in how)))
     for f in dataclasses.fields(c.params):
         print(f"  {f.name} = {getattr(c.params, f.name)!r}")
     return 0
+
+
+def _add_set(parser) -> None:
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", default=None,
+                        help="change a value of the case for this run: params.NAME=VALUE or smoke.NAME=VALUE "
+                             "(repeatable; typed as the case's schema says: 2048, 1e-3, true, [0,100,200], text)")
+
+
+def _add_log_flags(parser, default) -> None:
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("-v", "--verbose", action="count", default=default,
+                   help="more messages on stderr (debug records, one per solve)")
+    g.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="only warnings and errors on stderr; no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--smoke", action="store_true", help="apply the case's [smoke] overrides (CI size)")
     r.add_argument("--resume", action="store_true", help="continue from what an interrupted run recorded")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_set(r)
     r.set_defaults(func=_cmd_run)
     l_ = sub.add_parser("list", help="list the bundled case files (runnable by name)")
     l_.add_argument("--dir", default=None, help="list the case files in this directory instead")
@@ -85,17 +111,28 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="show a case's resolved parameters")
     d.add_argument("case")
     d.add_argument("--smoke", action="store_true")
+    _add_set(d)
     d.set_defaults(func=_cmd_describe)
+    # -v/-q before the command (global) or after it: on the main parser and on every subcommand
+    _add_log_flags(ap, None)
+    for p in sub.choices.values():
+        _add_log_flags(p, argparse.SUPPRESS)
     return ap
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    ap = build_parser()
+    args = ap.parse_args(argv)
     try:
-        return args.func(args)
-    except cases.CaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        level = level_from_flags(args.verbose or 0, bool(args.quiet))
+    except ValueError as exc:
+        ap.error(str(exc))
+    with cli_logging(level):
+        try:
+            return args.func(args)
+        except cases.CaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

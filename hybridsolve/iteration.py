@@ -47,7 +47,8 @@ import numpy as np
 from ._util import Stopwatch, progress_bar
 from .history import History, Record
 
-__all__ = ["initial_iterate", "run_history", "Stepper", "Decision", "Outcome", "Checker", "as_observers", "iterate"]
+__all__ = ["initial_iterate", "run_history", "Stepper", "Decision", "Outcome", "Checker", "as_observers",
+           "recording_residuals", "iterate"]
 
 
 class Stepper(Protocol):
@@ -129,6 +130,36 @@ class Checker:
             out["error_inf"] = mx
             out["error_l2"] = math.sqrt(self._cell * ss)
         return out
+
+
+def recording_residuals(measure: Callable, residuals) -> Callable:
+    """``measure`` with PyAMG's ``residuals=`` hook: the list is emptied now, and every check then
+    appends its ‖b − A u‖₂ (``metrics["residual"]``) to it, the start first. ``residuals=None``
+    returns ``measure`` itself; anything but a list is refused.
+
+    >>> out = []
+    >>> m = recording_residuals(lambda u: {"residual": float(u)}, out)
+    >>> _ = m(3.0), m(1.5)
+    >>> out
+    [3.0, 1.5]
+    >>> recording_residuals(len, ())
+    Traceback (most recent call last):
+    ...
+    ValueError: residuals must be a list (it is filled with ‖b − A u‖₂ at every check, as PyAMG's solve(residuals=[]) does); got tuple ()
+    """
+    if residuals is None:
+        return measure
+    if not isinstance(residuals, list):
+        raise ValueError("residuals must be a list (it is filled with ‖b − A u‖₂ at every check, as PyAMG's "
+                         f"solve(residuals=[]) does); got {type(residuals).__name__} {residuals!r}")
+    residuals.clear()
+
+    def measured(u):
+        metrics = measure(u)
+        residuals.append(float(metrics["residual"]))
+        return metrics
+
+    return measured
 
 
 def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:

@@ -43,8 +43,9 @@ def ref_jacobi(u, f, h, omega, count):
     return u
 
 
-def ref_red_black(u, f, h, omega, count):
-    """NumPy red-black Gauss–Seidel / SOR: ``count`` sweeps (red = even index sum first).
+def ref_red_black(u, f, h, omega, count, reverse: bool = False):
+    """NumPy red-black Gauss–Seidel / SOR: ``count`` sweeps (red = even index sum first; black first
+    with ``reverse``).
 
     >>> ref_red_black(np.zeros(5), np.ones(5), (0.25,), 1.0, 1).tolist()
     [0.0, 0.046875, 0.03125, 0.046875, 0.0]
@@ -53,7 +54,7 @@ def ref_red_black(u, f, h, omega, count):
     inner = tuple(slice(1, -1) for _ in range(u.ndim))
     parity = sum(np.indices(u.shape)) % 2
     for _ in range(count):
-        for color in (0, 1):
+        for color in ((1, 0) if reverse else (0, 1)):
             new = _update(u, f, h, omega)
             mask = parity[inner] == color
             block = u[inner]

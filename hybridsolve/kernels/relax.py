@@ -184,29 +184,40 @@ def _with_threads(core, parallel):
 
 
 @functools.lru_cache(maxsize=None)
-def red_black(dim: int, parallel: bool = True):
+def red_black(dim: int, parallel: bool = True, reverse: bool = False):
     """Kernel ``k(u, f, count, c0, cf, c_1[, …])``: ``count`` red-black Gauss–Seidel (SOR) sweeps in place.
 
     One sweep updates the "red" points (index sum even) and then the "black" ones; ω = 1 is
     Gauss–Seidel, other ω in (0, 2) is SOR (coefficients from :func:`coefficients`).
+    ``reverse=True`` builds the adjoint sweep, black before red: ``count`` forward sweeps followed
+    by ``count`` reverse ones form a symmetric smoother (symmetric Gauss–Seidel / SSOR), what a
+    multigrid preconditioner for CG needs.
     In 2-D/3-D both colours go in one pass over memory: each thread owns a block of rows (planes)
-    and updates red on row ``i`` then black on row ``i − 1``; the black rows at block edges, which
-    need a neighbour block's red values, follow in a second, short parallel pass.
+    and updates the first colour on row ``i`` then the second on row ``i − 1``; the second-colour
+    rows at block edges, which need a neighbour block's first-colour values, follow in a second,
+    short parallel pass.
 
     >>> import numpy as np
     >>> u = np.zeros(5)
     >>> red_black(1)(u, np.ones(5), 1, *coefficients((0.25,)))
     >>> u.tolist()   # red points 2 first, then black 1 and 3 see the new red value
     [0.0, 0.046875, 0.03125, 0.046875, 0.0]
+    >>> u = np.zeros(5)
+    >>> red_black(1, reverse=True)(u, np.ones(5), 1, *coefficients((0.25,)))
+    >>> u.tolist()   # black points 1 and 3 first, then red 2 sees them
+    [0.0, 0.03125, 0.0625, 0.03125, 0.0]
     """
     _check_dim(dim)
     configure()
+    # the colour order as a closure constant (a tuple, so that it cannot be mistaken for the bool
+    # ``parallel`` among the closure values): (0, 1) red first, (1, 0) black first
+    colors = (1, 0) if reverse else (0, 1)
     if dim == 1:
         @njit(cache=True)
         def rb1(u, f, count, c0, cf, c1):
             m = u.shape[0]
             for _ in range(count):
-                for color in range(2):
+                for color in colors:
                     for i in range(2 - color, m - 1, 2):
                         u[i] = c0 * u[i] + cf * f[i] + c1 * (u[i - 1] + u[i + 1])
         return rb1
@@ -214,6 +225,7 @@ def red_black(dim: int, parallel: bool = True):
         @njit(cache=True, parallel=parallel)
         def rb2(u, f, count, c0, cf, c1, c2, nthreads):
             _ = parallel  # a closure constant: the serial and parallel builds get distinct cache entries
+            c = colors[0]
             nrows = u.shape[0] - 2
             nb = min(nrows, nthreads)
             for _ in range(count):
@@ -221,20 +233,23 @@ def red_black(dim: int, parallel: bool = True):
                     a = 1 + (b * nrows) // nb
                     e = 1 + ((b + 1) * nrows) // nb
                     for i in range(a, e):
-                        _rb_row(u, f, i, i & 1, c0, cf, c1, c2)  # red on row i
+                        # first colour on row i: (i + j) % 2 == c ⇔ j ≡ i + c; the second colour on
+                        # row i - 1: (i - 1 + j) % 2 == 1 - c ⇔ j ≡ i + c as well
+                        _rb_row(u, f, i, (i + c) & 1, c0, cf, c1, c2)
                         if i - 1 > a:
-                            _rb_row(u, f, i - 1, i & 1, c0, cf, c1, c2)  # black on row i-1: (i-1+j) odd ⇔ j ≡ i
+                            _rb_row(u, f, i - 1, (i + c) & 1, c0, cf, c1, c2)
                 for b in prange(nb):
                     a = 1 + (b * nrows) // nb
                     e = 1 + ((b + 1) * nrows) // nb
-                    _rb_row(u, f, a, (a + 1) & 1, c0, cf, c1, c2)
+                    _rb_row(u, f, a, (a + 1 + c) & 1, c0, cf, c1, c2)
                     if e - 1 > a:
-                        _rb_row(u, f, e - 1, e & 1, c0, cf, c1, c2)
+                        _rb_row(u, f, e - 1, (e + c) & 1, c0, cf, c1, c2)
         return _with_threads(rb2, parallel)
 
     @njit(cache=True, parallel=parallel)
     def rb3(u, f, count, c0, cf, c1, c2, c3, nthreads):
         _ = parallel  # a closure constant: the serial and parallel builds get distinct cache entries
+        first, second = colors[0], colors[1]
         nplanes = u.shape[0] - 2
         nb = min(nplanes, nthreads)
         for _ in range(count):
@@ -242,13 +257,13 @@ def red_black(dim: int, parallel: bool = True):
                 a = 1 + (b * nplanes) // nb
                 e = 1 + ((b + 1) * nplanes) // nb
                 for i in range(a, e):
-                    _rb_plane(u, f, i, 0, c0, cf, c1, c2, c3)
+                    _rb_plane(u, f, i, first, c0, cf, c1, c2, c3)
                     if i - 1 > a:
-                        _rb_plane(u, f, i - 1, 1, c0, cf, c1, c2, c3)
+                        _rb_plane(u, f, i - 1, second, c0, cf, c1, c2, c3)
             for b in prange(nb):
                 a = 1 + (b * nplanes) // nb
                 e = 1 + ((b + 1) * nplanes) // nb
-                _rb_plane(u, f, a, 1, c0, cf, c1, c2, c3)
+                _rb_plane(u, f, a, second, c0, cf, c1, c2, c3)
                 if e - 1 > a:
-                    _rb_plane(u, f, e - 1, 1, c0, cf, c1, c2, c3)
+                    _rb_plane(u, f, e - 1, second, c0, cf, c1, c2, c3)
     return _with_threads(rb3, parallel)

@@ -7,8 +7,11 @@ below as ``"module:function"``, imported on first use so that ``import hybridsol
 from __future__ import annotations
 
 import importlib
+import logging
 
 from .._util import check_options
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["solve", "methods", "method_function"]
 
@@ -56,4 +59,6 @@ def solve(problem, method: str, **options):
     """
     func = method_function(method)
     check_options(func, options, f"method {method!r}")
-    return func(problem, **options)
+    result = func(problem, **options)
+    _log.debug("%s on %s: %r", method, getattr(problem, "name", problem), result)
+    return result

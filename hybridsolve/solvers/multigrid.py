@@ -20,7 +20,7 @@ import numpy as np
 from .. import kernels
 from ..kernels import interpolate_cubic
 from .._util import Stopwatch, require_finite, require_int, require_omega
-from ..iteration import Checker, initial_iterate, iterate, run_history
+from ..iteration import Checker, initial_iterate, iterate, recording_residuals, run_history
 from ..result import SolveResult
 from ..stopping import StoppingRule
 from ..spectral import eigenvalues, solve_interior
@@ -78,6 +78,8 @@ class _Level:
         dim = grid.dim
         par = kernels.use_parallel(self.shape)
         self.relax = kernels.red_black(dim, par) if smoother == "gauss_seidel" else kernels.jacobi(dim, par)
+        # the adjoint sweep (black before red), for symmetric cycles: built when a preconditioner asks
+        self.relax_reverse = None
         self.residual = kernels.residual(dim, par)
         self.prolong_add = kernels.prolong_add(dim, par)  # from the next coarser level into this one
         self.restrict = kernels.restrict(dim, kernels.use_parallel(tuple(m // 2 + 1 for m in self.shape)))
@@ -130,11 +132,11 @@ class Multigrid:
         return [L.grid.n for L in self.levels]
 
     # -- building blocks ----------------------------------------------------------------------
-    def _smooth(self, L, count):
+    def _smooth(self, L, count, reverse=False):
         if count:
             if self.smoother == "gauss_seidel":
-                L.relax(L.u, L.f, count, *L.coef)
-            else:
+                (L.relax_reverse if reverse else L.relax)(L.u, L.f, count, *L.coef)
+            else:  # weighted Jacobi is its own adjoint
                 L.relax(L.u, L.r, L.f, count, *L.coef)
 
     def _coarse_solve(self, L):
@@ -143,7 +145,9 @@ class Multigrid:
         L.residual(L.u, L.f, L.r, *L.ih)  # the right-hand side with boundary values lifted in
         L.u[inner] = solve_interior(L.r[inner], L.grid, mu=L.mu)
 
-    def _cycle(self, l, kind):
+    def _cycle(self, l, kind, symmetric=False):
+        """One cycle on level ``l``. ``symmetric``: post-smoothing is the adjoint of pre-smoothing
+        (``pre`` sweeps in the reverse colour order), so the cycle is a symmetric operator."""
         L = self.levels[l]
         if l == len(self.levels) - 1:
             self._coarse_solve(L)
@@ -155,15 +159,18 @@ class Multigrid:
         C.u.fill(0.0)
         coarse_is_last = l + 1 == len(self.levels) - 1
         if kind == "V" or coarse_is_last:
-            self._cycle(l + 1, kind)
+            self._cycle(l + 1, kind, symmetric)
         elif kind == "W":
-            self._cycle(l + 1, "W")
-            self._cycle(l + 1, "W")
+            self._cycle(l + 1, "W", symmetric)
+            self._cycle(l + 1, "W", symmetric)
         else:  # F: an F-cycle then a V-cycle on the coarse level
             self._cycle(l + 1, "F")
             self._cycle(l + 1, "V")
         L.prolong_add(C.u, L.u)
-        self._smooth(L, self.post)
+        if symmetric:
+            self._smooth(L, self.pre, reverse=True)
+        else:
+            self._smooth(L, self.post)
 
     # -- public ---------------------------------------------------------------------------------
     def cycle(self, u: np.ndarray) -> None:
@@ -218,6 +225,67 @@ class Multigrid:
             for L in levels[1:]:
                 L.u.fill(0.0)
 
+    def aspreconditioner(self, cycle: str = "V"):
+        """This hierarchy as a preconditioner for SciPy's Krylov solvers (as PyAMG's ``aspreconditioner``):
+        a :class:`scipy.sparse.linalg.LinearOperator` ``M ≈ A⁻¹`` on interior vectors, in the ordering of
+        :func:`hybridsolve.operators.matrix` (C order, last axis fastest).
+
+        ``M @ r`` is one ``cycle`` (``"V"`` or ``"W"``) for ``A e = r`` from a zero guess with zero
+        boundary values. The cycle is symmetric, so CG may use it: post-smoothing is the adjoint of
+        pre-smoothing (red-black Gauss–Seidel sweeps in the reverse colour order, black first; weighted
+        Jacobi is symmetric as it is), restriction is full weighting (a multiple of the transpose of
+        linear interpolation) and the coarsest level is solved exactly. It needs ``pre == post``; an
+        F-cycle (an F- then a V-cycle on the coarse levels) is not symmetric and is refused. The
+        hierarchy's source term is not used, and one hierarchy serves as solver and preconditioner.
+
+        >>> import numpy as np, scipy.sparse.linalg as spla, hybridsolve as hs
+        >>> p = hs.problems.multiscale_2d(n=64)
+        >>> A, b = hs.operators.matrix(p.grid), hs.operators.rhs(p).ravel()
+        >>> M = Multigrid(p).aspreconditioner()
+        >>> M.shape == A.shape
+        True
+        >>> its = []
+        >>> x, info = spla.cg(A, b, M=M, rtol=1e-10, callback=lambda xk: its.append(1))
+        >>> info, len(its) <= 10, bool(np.linalg.norm(b - A @ x) <= 1e-10 * np.linalg.norm(b))
+        (0, True, True)
+        """
+        from scipy.sparse.linalg import LinearOperator
+
+        if cycle not in ("V", "W"):
+            why = (" (an F-cycle is not a symmetric operator: CG needs one)" if cycle == "F" else "")
+            raise ValueError(f"unknown preconditioner cycle {cycle!r}{why}; valid: 'V', 'W'")
+        if self.pre != self.post:
+            raise ValueError(f"aspreconditioner needs pre == post (the post-smoother must be the adjoint of the "
+                             f"pre-smoother for a symmetric preconditioner, as CG needs); got pre={self.pre}, "
+                             f"post={self.post}")
+        if self.smoother == "gauss_seidel":
+            for L in self.levels:
+                if L.relax_reverse is None:
+                    L.relax_reverse = kernels.red_black(L.grid.dim, kernels.use_parallel(L.shape), reverse=True)
+        L0 = self.levels[0]
+        grid = L0.grid
+        inner = self._interior
+        m = grid.interior_shape
+        N = int(np.prod(m))
+        rhs = np.zeros(L0.shape)   # r on the interior, zero boundary (never written)
+        err = np.zeros(L0.shape)
+
+        def apply(r):
+            r = np.asarray(r)
+            if r.size != N:
+                raise ValueError(f"the preconditioner acts on vectors of {N} interior values; got shape {r.shape}")
+            rhs[inner] = r.reshape(m)
+            err.fill(0.0)
+            saved_u, saved_f = L0.u, L0.f
+            L0.u, L0.f = err, rhs
+            try:
+                self._cycle(0, cycle, symmetric=True)
+            finally:
+                L0.u, L0.f = saved_u, saved_f
+            return err[inner].reshape(r.shape).copy()
+
+        return LinearOperator((N, N), matvec=apply, rmatvec=apply, dtype=np.float64)
+
 
 class _Cycles:
     """The multigrid stepper of :func:`~hybridsolve.iteration.iterate`: one cycle per step, the first one
@@ -240,7 +308,8 @@ class _Cycles:
 
 def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, fmg=False, coarsest=16,
               u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None, monitor=None,
-              observe_every=None, callback=None, progress=None, history=None, time_offset=0.0) -> SolveResult:
+              observe_every=None, callback=None, residuals=None, progress=None, history=None,
+              time_offset=0.0) -> SolveResult:
     """Geometric multigrid until a stopping rule is met; every cycle is one iteration (and one check).
 
     Options: ``cycle`` ``"V"``/``"W"``/``"F"``; ``pre``/``post`` smoothing sweeps; ``smoother``
@@ -248,8 +317,10 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     ``omega`` for the smoother; ``fmg=True`` starts with one full-multigrid pass (counted as
     iteration 1; excludes ``u0``); ``coarsest``: stop coarsening at this many intervals (the
     coarsest level is solved by the DST); ``u0``, ``rtol``/``atol``/``target_error``/``reference``/
-    ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1)/``callback``,
-    ``progress``, ``history``/``time_offset`` as for :func:`~hybridsolve.solvers.relaxation.jacobi`.
+    ``maxiter`` (cycles, default 100), ``monitor``/``observe_every`` (cycles, default 1)/``callback``
+    (SciPy's ``callback(xk)``), ``residuals`` (a list filled with ‖b − A u‖₂ per cycle, the start
+    first, as PyAMG's), ``progress``, ``history``/``time_offset`` as for
+    :func:`~hybridsolve.solvers.relaxation.jacobi`.
 
     ``result.info``: ``levels`` (n per level), ``convergence_factor`` (geometric mean of the
     residual reduction per cycle, FMG pass excluded), ``factors`` (per cycle).
@@ -273,10 +344,11 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
                                  "levels": mg.level_n})
     checker = Checker(rule)
     # compile (or load from Numba's cache) every kernel on scratch copies before the clock starts
+    measure = recording_residuals(checker.measure, residuals)
     checker.measure(u)
     (mg.fmg if fmg else mg.cycle)(u.copy())
     out = iterate(_Cycles(mg, u, bool(fmg)), rule, history=hist, check_every=1, callback=callback, monitor=monitor,
-                  observe_every=observe_every, measure=checker.measure, progress=progress,
+                  observe_every=observe_every, measure=measure, progress=progress,
                   clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="cycle")
     it, reason, metrics, wall = out.steps, out.reason, out.metrics, out.wall
     res = [r.data["residual"] for r in out.records]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import kernels
 from .._util import Stopwatch, require_finite, require_int, require_omega
-from ..iteration import Checker, initial_iterate, iterate, run_history
+from ..iteration import Checker, initial_iterate, iterate, recording_residuals, run_history
 from ..result import SolveResult
 from ..spectral import jacobi_factors
 from ..stopping import StoppingRule
@@ -158,7 +158,7 @@ class _Sweeps:
 
 
 def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                 monitor, observe_every, callback, progress, history, time_offset) -> SolveResult:
+                 monitor, observe_every, callback, progress, history, time_offset, residuals) -> SolveResult:
     omega = require_omega(omega)
     grid = problem.grid
     check_every = (default_check_every(int(np.prod(grid.shape))) if check_every is None
@@ -171,11 +171,12 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
     hist = run_history(history, {"method": method, "problem": problem.name, "omega": omega,
                                  "check_every": check_every})
     checker = Checker(rule)
+    measure = recording_residuals(checker.measure, residuals)
     # compile (or load from cache) every kernel before the clock starts: wall_time is solver work only
     checker.measure(u)
     relax.warm_up()
     out = iterate(_Sweeps(relax, u), rule, history=hist, check_every=check_every, callback=callback,
-                  monitor=monitor, observe_every=observe_every, measure=checker.measure, progress=progress,
+                  monitor=monitor, observe_every=observe_every, measure=measure, progress=progress,
                   clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="sweep")
     return SolveResult(u=u, converged=out.converged, iterations=out.steps, wall_time=out.wall, history=hist,
                        method=method, reason=out.reason, residual_norm=out.metrics["residual"],
@@ -184,8 +185,8 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
 
 
 def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None, maxiter=None,
-           check_every=None, monitor=None, observe_every=None, callback=None, progress=None, history=None,
-           time_offset=0.0) -> SolveResult:
+           check_every=None, monitor=None, observe_every=None, callback=None, residuals=None, progress=None,
+           history=None, time_offset=0.0) -> SolveResult:
     """Weighted Jacobi iteration (ω = 1 as in the paper) until a stopping rule is met.
 
     Options: ``omega`` in (0, 2); ``u0`` start (full grid, boundary values are re-imposed; default
@@ -193,8 +194,13 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     ``target_error`` on ‖u − u_ref‖∞ with ``reference`` (None → the exact solution, ``"discrete"``,
     or an array); ``maxiter`` sweeps (default: about 2·10⁹ point updates); ``check_every`` sweeps
     between stopping checks (default: a few % of the run's cost; iterations are reported exactly);
-    ``monitor`` / ``observe_every`` / ``callback`` (observers of the iterate, see
-    :func:`~hybridsolve.iteration.as_observers`: a ``callback(xk)`` returning True stops); ``progress`` bar;
+    ``monitor`` / ``observe_every`` / ``callback``: observers of the iterate every ``observe_every``
+    sweeps (default ``check_every``), at the start and at the end (see
+    :func:`~hybridsolve.iteration.as_observers`); ``callback(xk)`` has SciPy's meaning: ``xk`` is the
+    current iterate (here the full grid, boundary included, a live view: copy it to keep it), and a
+    True return stops the run with ``reason="callback"``; ``residuals``: a list, filled as PyAMG's
+    ``solve(residuals=[])`` is: emptied, then ‖b − A u‖₂ appended at every check, the start first
+    (one entry per record this run adds to the history); ``progress`` bar;
     ``history``/``time_offset``: append the records to this History, at times after ``time_offset``
     seconds (a later phase of a longer run: the hybrid's classical phase).
 
@@ -205,12 +211,12 @@ def jacobi(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=No
     (True, 'target_error', True)
     """
     return _relax_solve(problem, "jacobi", omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
-                        monitor, observe_every, callback, progress, history, time_offset)
+                        monitor, observe_every, callback, progress, history, time_offset, residuals)
 
 
 def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_error=None, reference=None,
                  maxiter=None, check_every=None, monitor=None, observe_every=None, callback=None,
-                 progress=None, history=None, time_offset=0.0) -> SolveResult:
+                 residuals=None, progress=None, history=None, time_offset=0.0) -> SolveResult:
     """Red-black Gauss–Seidel (``omega=1``) or SOR (``omega`` in (0, 2)); options as :func:`jacobi`.
 
     >>> import hybridsolve as hs
@@ -219,4 +225,4 @@ def gauss_seidel(problem, *, omega=1.0, u0=None, rtol=None, atol=None, target_er
     (True, True)
     """
     return _relax_solve(problem, "gauss_seidel", omega, u0, rtol, atol, target_error, reference, maxiter,
-                        check_every, monitor, observe_every, callback, progress, history, time_offset)
+                        check_every, monitor, observe_every, callback, progress, history, time_offset, residuals)
