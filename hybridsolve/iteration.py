@@ -311,7 +311,8 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
             u = stepper.iterate()
             t = clock.now
             for ob in observers:
-                if ob.observe(u, phase=phase, step=start_step + it, time=t) is True:
+                said = ob.observe(u, phase=phase, step=start_step + it, time=t)
+                if isinstance(said, (bool, np.bool_)) and said:   # only a boolean True stops (not any truthy value)
                     stop = "callback"
         state["last_obs"] = it
         return stop
