@@ -108,12 +108,9 @@ def test_a_callback_returning_true_stops_and_never_overrides_a_stopping_reason(p
     assert out.reason == "callback" and 0 < out.steps < 50 and not out.converged
     # at the step where rtol is met, a callback that would also stop does not rename the reason
     rule = StoppingRule.from_options(p, rtol=1e-2, maxiter=100)
-    out2, _ = _run(p, rule=rule, check_every=1, callback=lambda xk: True if out2_steps(xk) else None)
-    assert out2.reason == "rtol" and out2.converged
-
-
-def out2_steps(xk):
-    return False
+    met = lambda xk: rule.measure(xk)["residual"] <= rule.residual_threshold   # noqa: E731
+    out2, _ = _run(p, rule=rule, check_every=1, callback=lambda xk: bool(met(xk)))
+    assert out2.reason == "rtol" and out2.converged and met(out2.u)
 
 
 def test_controller_decides_from_annotated_records_keeps_snapshots_and_sets_the_cadence(p):
