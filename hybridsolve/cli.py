@@ -1,5 +1,6 @@
 """Command line: ``hybridsolve [-v|-q] run CASE [--out DIR] [--smoke] [--set KEY=VALUE ...]``, ``list``,
-``describe CASE``.
+``describe CASE``, ``compare DIR... --out FIG`` (runs overlaid, summary table printed and written as
+CSV beside the figure) and ``export DIR --csv FILE / --tensorboard LOGDIR``.
 
 ``CASE`` is a case file's path or the name of a bundled case (``hybridsolve list`` shows them), so
 ``hybridsolve run paper_fig4 --smoke`` works from any directory. ``--set params.n=2048 --set
@@ -93,6 +94,57 @@ def _add_log_flags(parser, default) -> None:
                    help="only warnings and errors on stderr; no progress bars")
 
 
+class _UsageError(ValueError):
+    """Bad command-line input found after parsing (printed as ``error: ...``, exit status 2)."""
+
+
+def _cmd_compare(args) -> int:
+    from .plots.compare import compare
+
+    out = Path(args.out)
+    if out.suffix.lower() not in ("", ".png"):
+        raise _UsageError(f"--out {out}: the figure is written as PNG, so FIG must end in .png (or have no suffix)")
+    try:
+        cmp = compare([str(d) for d in args.dirs], target_error=args.target_error,
+                      delta_f=False if args.no_delta_f else "auto", delta_f_against=args.delta_f_against,
+                      history=args.history, title=args.title)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _UsageError(str(exc)) from exc
+    png, csv_path = cmp.save(out)
+    print(cmp.table())
+    extra = f"; Δ_F at k = {', '.join(map(str, cmp.delta_f_peaks))}" if cmp.delta_f_peaks else ""
+    print(f"figure: {png}{extra}\ntable: {csv_path}")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from . import export
+
+    if args.csv is None and args.tensorboard is None:
+        raise _UsageError("export needs --csv FILE and/or --tensorboard LOGDIR")
+    if args.tensorboard is not None and not export.tensorboard_available():
+        # before writing anything, so that a half-done export does not look like a finished one
+        raise _UsageError(f"--tensorboard needs the tensorboard package, which is not installed: "
+                          f"{export.INSTALL_HINT} (hybridsolve does not require it; --csv FILE needs nothing)")
+    from .history import History, find_history
+
+    try:
+        h = History.load(find_history(args.dir, args.history))
+    except FileNotFoundError as exc:
+        raise _UsageError(str(exc)) from exc
+    if args.csv is not None:
+        p = h.to_csv(args.csv)
+        print(f"csv: {p} ({len(h)} records, {len(h.table()[0])} columns)")
+    if args.tensorboard is not None:
+        try:
+            runs = export.to_tensorboard(h, args.tensorboard)
+        except FileExistsError as exc:
+            raise _UsageError(str(exc)) from exc
+        print(f"tensorboard: {args.tensorboard} (runs: {', '.join(r.name for r in runs)}); view with "
+              f"`tensorboard --logdir {args.tensorboard}`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hybridsolve", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -113,6 +165,27 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--smoke", action="store_true")
     _add_set(d)
     d.set_defaults(func=_cmd_describe)
+    c = sub.add_parser("compare", help="overlay the convergence of several results directories (figure + table)")
+    c.add_argument("dirs", nargs="+", metavar="DIR", help="results directories (or history files)")
+    c.add_argument("--out", default="compare.png", metavar="FIG",
+                   help="figure (PNG); the summary table goes beside it as FIG with suffix .csv (default compare.png)")
+    c.add_argument("--history", default="history", metavar="NAME",
+                   help="which history of each directory: NAME.json (default history)")
+    c.add_argument("--target-error", type=float, default=None, metavar="TAU",
+                   help="target on ||u - u_ref||_inf for 'time to target' (default: each run's own)")
+    c.add_argument("--no-delta-f", action="store_true",
+                   help="leave out the Δ_F panels (needed to compare histories of different problems that carry Δ_F)")
+    c.add_argument("--delta-f-against", choices=("time", "step"), default="time",
+                   help="x axis of the Δ_F panels (default time)")
+    c.add_argument("--title", default=None)
+    c.set_defaults(func=_cmd_compare)
+    e = sub.add_parser("export", help="write a results directory's history as CSV and/or TensorBoard scalars")
+    e.add_argument("dir", metavar="DIR", help="results directory (or a history file)")
+    e.add_argument("--csv", default=None, metavar="FILE", help="one row per record (delta_F[k] columns for mappings)")
+    e.add_argument("--tensorboard", default=None, metavar="LOGDIR",
+                   help="scalars per record, step = record step, one run per phase (needs: pip install tensorboard)")
+    e.add_argument("--history", default="history", metavar="NAME", help="which history: NAME.json (default history)")
+    e.set_defaults(func=_cmd_export)
     # -v/-q before the command (global) or after it: on the main parser and on every subcommand
     _add_log_flags(ap, None)
     for p in sub.choices.values():
@@ -130,7 +203,7 @@ def main(argv=None) -> int:
     with cli_logging(level):
         try:
             return args.func(args)
-        except cases.CaseError as exc:
+        except (cases.CaseError, _UsageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 

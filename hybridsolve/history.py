@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["Record", "History", "atomic_write_bytes", "atomic_write_text", "to_json", "from_json"]
+__all__ = ["Record", "History", "find_history", "atomic_write_bytes", "atomic_write_text", "to_json", "from_json"]
 
 
 @dataclass
@@ -142,6 +142,78 @@ class History:
     def arrays(self, key: str) -> list:
         return [r.data.get(key) for r in self.records]
 
+    # -- export -------------------------------------------------------------------------------
+    def table(self) -> tuple[list[str], list[list]]:
+        """``(columns, rows)``: one row per record, as :meth:`to_csv` writes them.
+
+        Columns: ``phase``, ``step``, ``time``, then every scalar entry (in the order first seen) and
+        every mapping entry flattened as ``key[sub]`` (``delta_F[8]``, ``e_low[3.0]``; sub-keys in
+        increasing order). Arrays (spectra) are left out. A record without an entry has ``None``.
+
+        >>> h = History([Record("dnn", 0, 0.0, {"error_inf": 1.0, "delta_F": {1: 0.9, 8: 1.0}}),
+        ...              Record("jacobi", 5, 0.5, {"error_inf": 0.1, "loss": -2.0})])
+        >>> cols, rows = h.table()
+        >>> cols
+        ['phase', 'step', 'time', 'error_inf', 'delta_F[1]', 'delta_F[8]', 'loss']
+        >>> rows[1]
+        ['jacobi', 5, 0.5, 0.1, None, None, -2.0]
+        """
+        order: dict[str, set | None] = {}
+        for r in self.records:
+            for k, v in r.data.items():
+                if isinstance(v, dict):
+                    subs = order.get(k)
+                    if not isinstance(subs, set):
+                        subs = set()
+                        order[k] = subs
+                    subs.update(s for s, x in v.items() if _is_scalar(x))
+                elif _is_scalar(v) and k not in order:
+                    order[k] = None
+        columns = ["phase", "step", "time"]
+        getters = []
+        for k, subs in order.items():
+            if subs is None:
+                columns.append(k)
+                getters.append((k, None))
+            else:
+                for s in sorted(subs, key=_sub_order):
+                    columns.append(f"{k}[{s}]")
+                    getters.append((k, s))
+        rows = []
+        for r in self.records:
+            row = [r.phase, int(r.step), float(r.time)]
+            for k, s in getters:
+                v = r.data.get(k)
+                if s is not None:
+                    v = v.get(s) if isinstance(v, dict) else None
+                row.append(_plain(v) if _is_scalar(v) else None)
+            rows.append(row)
+        return columns, rows
+
+    def to_csv(self, path) -> Path:
+        """Write the records as CSV (atomically): one row per record, the columns of :meth:`table`
+        (``phase, step, time``, every scalar key, mapping keys flattened as ``delta_F[k]``); an absent
+        entry is an empty cell, NaN is ``nan``. Returns the path. Reads back with ``csv`` or pandas.
+
+        >>> import csv, tempfile, pathlib
+        >>> h = History([Record("jacobi", s, 0.1 * s, {"error_inf": 1.0 / (s + 1), "delta_F": {8: 0.5}})
+        ...              for s in range(3)])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     rows = list(csv.DictReader(h.to_csv(pathlib.Path(d) / "h.csv").open()))
+        >>> len(rows), rows[2]["step"], float(rows[2]["error_inf"]), rows[0]["delta_F[8]"]
+        (3, '2', 0.3333333333333333, '0.5')
+        """
+        import csv
+        import io
+
+        columns, rows = self.table()
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+        return atomic_write_text(Path(path), buf.getvalue())
+
     # -- persistence --------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write ``<path>.npz`` and ``<path>.json`` atomically (``path`` may end in either or neither).
@@ -186,6 +258,55 @@ class History:
             data = {k: from_json(v, arrays) for k, v in row["data"].items()}
             recs.append(Record(row["phase"], row["step"], row["time"], data))
         return cls(recs, from_json(doc.get("meta", {}), arrays))
+
+
+def find_history(path, name: str = "history") -> Path:
+    """The JSON file of a saved history: ``path/<name>.json`` for a results directory, else the
+    history file ``path`` names (``x``, ``x.json`` or ``x.npz``). A FileNotFoundError names the
+    directory and lists the histories it does have.
+
+    >>> find_history("no/such/run")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no history at no/such/run: not a results directory, and run.json does not exist (no/such does not exist)
+    """
+    p = Path(path)
+    if p.is_dir():
+        js = p / f"{name}.json"
+        if js.exists():
+            return js
+        found = sorted(q.stem for q in p.glob("*.json") if q.with_suffix(".npz").exists())
+        hint = (f"; it has {', '.join(f + '.json' for f in found)} (pick one with history=NAME, CLI --history NAME)"
+                if found else "; it holds no saved history at all (a results directory has history.json + "
+                "history.npz, written by `hybridsolve run CASE --out DIR`)")
+        raise FileNotFoundError(f"results directory {p} has no {name}.json{hint}")
+    base = _base(p)
+    js = base.with_name(base.name + ".json")
+    if not js.exists():
+        raise FileNotFoundError(f"no history at {p}: not a results directory, and {js.name} does not exist"
+                                f"{'' if base.parent.exists() else f' ({base.parent} does not exist)'}")
+    return js
+
+
+def _is_scalar(v) -> bool:
+    """A number, bool or string (NumPy scalars and 0-d arrays included): what a CSV cell can hold."""
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0
+    return isinstance(v, (int, float, str, bool, np.generic))
+
+
+def _plain(v):
+    """``v`` as a Python scalar (float, int, bool or str)."""
+    if isinstance(v, (np.ndarray, np.generic)):
+        v = v.item()
+    return v
+
+
+def _sub_order(s):
+    """Sort key for mapping sub-keys: numbers by value, then anything else by its text."""
+    if isinstance(s, (int, float, np.integer, np.floating)) and not isinstance(s, bool):
+        return (0, float(s), "")
+    return (1, 0.0, str(s))
 
 
 def _base(path) -> Path:

@@ -320,6 +320,9 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
     it = 0
     error = None
     state["next_check"] = after(0, check_every)
+    # the bar before the clock: making the first one imports tqdm (tens of ms, once per process),
+    # which is not solver work
+    bar = progress_bar(total=maxiter, desc=phase, progress=progress, unit=unit)
     if timed_checks:
         clock.start()
     if initial_check:
@@ -329,7 +332,6 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
         metrics, reason = {}, (None if maxiter > 0 else "maxiter")
         state["last_obs"] = 0
     clock.start()
-    bar = progress_bar(total=maxiter, desc=phase, progress=progress, unit=unit)
     try:
         while reason is None:
             nxt = min(state["next_check"], maxiter)
