@@ -42,7 +42,8 @@ def solve(problem, method: str, **options):
     """Solve a :class:`~hybridsolve.PoissonProblem` with the named method.
 
     Options are keyword-only and method-specific (see ``help(hybridsolve.solvers.method_function(m))``);
-    unknown names raise ValueError listing the valid ones. Common ones: ``rtol``, ``atol``,
+    unknown names raise ValueError listing the valid ones, and so does every bad argument (its message
+    names it and says what is allowed), before any work. Common ones: ``rtol``, ``atol``,
     ``target_error`` (on ‖u − u_ref‖∞), ``maxiter``, ``reference``, ``monitor``, ``observe_every``.
 
     >>> import hybridsolve as hs
@@ -54,6 +55,11 @@ def solve(problem, method: str, **options):
     ...
     ValueError: unknown option(s) 'omgea' for method 'jacobi'; valid options: ...
     """
+    from ..iteration import check_monitor
+    from ..problem import require_problem
+
     func = method_function(method)
     check_options(func, options, f"method {method!r}")
+    require_problem(problem)
+    check_monitor(options.get("monitor"), problem)
     return func(problem, **options)
