@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 
 __all__ = ["Stopwatch", "progress_bar", "check_options", "require_positive", "require_int", "require_range",
-           "require_omega", "require_finite"]
+           "require_omega", "require_finite", "require_bool", "safe_torch_load"]
 
 
 class Stopwatch:
@@ -112,6 +112,62 @@ def require_int(name: str, value, minimum: int = 0, allow_none: bool = False):
     if v < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {v}")
     return v
+
+
+def require_bool(name: str, value) -> bool:
+    """True or False (NumPy booleans too), else ValueError naming it.
+
+    >>> require_bool("resume", "yes")
+    Traceback (most recent call last):
+    ...
+    ValueError: resume must be True or False; got 'yes'
+    """
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def safe_torch_load(path, what: str):
+    """``torch.load(path, map_location="cpu", weights_only=True)`` — tensors and plain containers only, no
+    pickled code — with one clear ValueError ``"<path> is not <what> (<why>)"`` for a foreign, corrupt or
+    truncated file (FileNotFoundError stays). ``what``: e.g. ``"a Deep Ritz checkpoint"``.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "x.pt"; _ = bad.write_bytes(b"hello")
+    >>> safe_torch_load(bad, "a Deep Ritz checkpoint")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...x.pt is not a Deep Ritz checkpoint (not a torch file: unreadable data)
+    """
+    import pickle
+    import re
+    import warnings
+    import zipfile
+    from pathlib import Path
+
+    import torch
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is not {what} (it is a directory)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except (pickle.UnpicklingError, EOFError, RuntimeError, zipfile.BadZipFile, ValueError, TypeError,
+            AttributeError, ImportError, IndexError, KeyError, OSError, UnicodeDecodeError) as exc:
+        msg = str(exc)
+        glob = re.search(r"Unsupported global: GLOBAL ([\w.]+)", msg)
+        if glob:
+            why = (f"it holds a Python object ({glob.group(1)}) besides tensors and plain containers; such files are "
+                   "not loaded, since unpickling them could run code")
+        elif isinstance(exc, EOFError) or "central directory" in msg or "PytorchStreamReader" in msg:
+            why = "truncated or corrupt torch file" if path.stat().st_size else "empty file"
+        else:
+            why = "not a torch file: unreadable data"
+    raise ValueError(f"{path} is not {what} ({why})")
 
 
 def require_finite(name: str, value) -> float:

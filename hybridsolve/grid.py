@@ -54,6 +54,10 @@ class Grid:
                 raise ValueError(f"n={int(nd)} on axis {d}: a grid needs at least 2 intervals (one interior point)")
             checked.append(int(nd))
         n = tuple(checked)
+        from ._memory import require
+
+        require(8 * sum(nd + 1 for nd in n), f"the coordinate arrays of a grid with n={n if dim > 1 else n[0]}",
+                fix="use a smaller n")
         object.__setattr__(self, "bounds", bounds)
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "h", tuple((b - a) / nd for (a, b), nd in zip(bounds, n)))
@@ -124,13 +128,19 @@ class Grid:
 
 def _normalise_bounds(bounds) -> tuple:
     arr = bounds
+    if isinstance(arr, (str, bytes)) or not hasattr(arr, "__len__"):
+        raise ValueError(f"domain must be a list of (low, high) pairs, one per axis (e.g. [(0, 1), (0, 1)]); "
+                         f"got {bounds!r}")
     if len(arr) == 2 and all(np.ndim(b) == 0 for b in arr):
         arr = [arr]
     out = []
     for pair in arr:
-        if np.ndim(pair) != 1 or len(pair) != 2:
+        if isinstance(pair, (str, bytes)) or np.ndim(pair) != 1 or len(pair) != 2:
             raise ValueError(f"domain must be a list of (low, high) pairs; got {bounds!r}")
-        a, b = float(pair[0]), float(pair[1])
+        try:
+            a, b = float(pair[0]), float(pair[1])
+        except (TypeError, ValueError):
+            raise ValueError(f"domain interval {tuple(pair)!r} must hold two numbers (low, high); got {bounds!r}") from None
         if not (np.isfinite(a) and np.isfinite(b)) or not b > a:
             raise ValueError(f"domain interval ({a}, {b}) must be finite with low < high")
         out.append((a, b))

@@ -20,6 +20,8 @@ import numpy as np
 
 __all__ = ["Record", "History", "find_history", "atomic_write_bytes", "atomic_write_text", "to_json", "from_json"]
 
+_FORMAT = "hybridsolve.history/1"
+
 
 @dataclass
 class Record:
@@ -234,7 +236,7 @@ class History:
                     data[k] = to_json(v)
             rows.append({"phase": r.phase, "step": int(r.step), "time": float(r.time), "data": data})
         meta = _meta_arrays(self.meta, arrays, "meta")
-        doc = {"format": "hybridsolve.history/1", "meta": to_json(meta), "records": rows}
+        doc = {"format": _FORMAT, "meta": to_json(meta), "records": rows}
         base.parent.mkdir(parents=True, exist_ok=True)
         npz = base.with_name(base.name + ".npz")
         with tempfile.NamedTemporaryFile(dir=npz.parent, suffix=".npz.tmp", delete=False) as tmp:
@@ -246,18 +248,67 @@ class History:
 
     @classmethod
     def load(cls, path) -> "History":
+        """Read a history written by :meth:`save` (``path`` with or without ``.json`` / ``.npz``).
+
+        A missing file is a FileNotFoundError; a truncated, corrupt or foreign one is one ValueError,
+        ``"<path> is not a hybridsolve history (<why>)"``.
+
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "h.json").write_text('{"records": [{"phase": "x"')
+        >>> History.load(d / "h")
+        Traceback (most recent call last):
+        ...
+        ValueError: ...h.json is not a hybridsolve history (truncated or corrupt JSON: ...)
+        """
+        import zipfile
+
         base = _base(path)
         js = base.with_name(base.name + ".json")
         npz = base.with_name(base.name + ".npz")
+        if js.is_dir():
+            raise ValueError(f"{js} is not a hybridsolve history (it is a directory)")
         if not js.exists():
             raise FileNotFoundError(f"no history at {js}")
-        doc = json.loads(js.read_text())
-        arrays = dict(np.load(npz)) if npz.exists() else {}
-        recs = []
-        for row in doc["records"]:
-            data = {k: from_json(v, arrays) for k, v in row["data"].items()}
-            recs.append(Record(row["phase"], row["step"], row["time"], data))
-        return cls(recs, from_json(doc.get("meta", {}), arrays))
+
+        def bad(why):
+            return ValueError(f"{js} is not a hybridsolve history ({why})")
+
+        try:
+            doc = json.loads(js.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise bad("not a text file") from None
+        except json.JSONDecodeError as exc:
+            raise bad(f"truncated or corrupt JSON: {exc.msg}, line {exc.lineno}") from None
+        if not isinstance(doc, dict) or "records" not in doc:
+            kind = f"a JSON {type(doc).__name__}" if not isinstance(doc, dict) else f"a JSON object with keys {sorted(doc)[:6]}"
+            raise bad(f"{kind}, not a history with 'format' {_FORMAT!r} and 'records'")
+        if doc.get("format", _FORMAT) != _FORMAT:
+            raise bad(f"format {doc.get('format')!r}; this version reads {_FORMAT!r}")
+        arrays: dict = {}
+        if npz.exists():
+            try:
+                with np.load(npz, allow_pickle=False) as z:
+                    arrays = {k: z[k] for k in z.files}
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+                raise ValueError(f"{npz} is not a hybridsolve history's arrays (truncated or corrupt npz: "
+                                 f"{str(exc) or type(exc).__name__})") from None
+        try:
+            recs = []
+            for i, row in enumerate(doc["records"]):
+                if not isinstance(row, dict) or not {"phase", "step", "time", "data"} <= set(row):
+                    raise bad(f"record {i} is not a dict with phase, step, time and data")
+                data = {k: from_json(v, arrays) for k, v in row["data"].items()}
+                recs.append(Record(str(row["phase"]), int(row["step"]), float(row["time"]), data))
+            meta = from_json(doc.get("meta", {}), arrays)
+        except KeyError as exc:
+            raise bad(f"the array {exc.args[0]!r} is missing from {npz.name}" + ("" if npz.exists() else
+                                                                               " (no such file)")) from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, ValueError) and "is not a hybridsolve history" in str(exc):
+                raise
+            raise bad(f"malformed records: {exc}") from None
+        return cls(recs, meta)
 
 
 def find_history(path, name: str = "history") -> Path:

@@ -37,6 +37,7 @@ single stopping convention.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from ._util import Stopwatch, progress_bar
 from .history import History, Record
 
 __all__ = ["initial_iterate", "run_history", "Stepper", "Decision", "Outcome", "Checker", "as_observers",
-           "recording_residuals", "iterate"]
+           "check_monitor", "recording_residuals", "iterate"]
 
 
 class Stepper(Protocol):
@@ -166,13 +167,16 @@ def initial_iterate(problem, u0, name: str = "u0") -> np.ndarray:
     """A fresh C-contiguous float64 start: ``u0`` (checked: shape, finite) with the boundary values imposed."""
     if u0 is None:
         return np.ascontiguousarray(problem.initial_guess(), dtype=np.float64)
-    arr = np.asarray(u0)
+    try:
+        arr = np.asarray(u0)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        raise ValueError(f"{name} must be a real array of the full grid shape {problem.grid.shape}; "
+                         f"got {type(u0).__name__}") from None
     if arr.shape != problem.grid.shape:
         raise ValueError(f"{name} has shape {arr.shape}; expected the full grid {problem.grid.shape} (boundary included)")
-    try:
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real array; got dtype {arr.dtype}") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real array; got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} has {int(np.count_nonzero(~np.isfinite(arr)))} non-finite value(s)")
     return np.ascontiguousarray(problem.apply_boundary(arr))
@@ -239,6 +243,30 @@ def as_observers(callback=None, monitor=None) -> list:
     return out
 
 
+def check_monitor(monitor, problem, name: str = "monitor"):
+    """``monitor`` for a run on ``problem``: None, or an observer (``observe(u, *, phase, step, time)``) —
+    and, where it tells its grid (a :class:`~hybridsolve.SpectralMonitor`), the problem's grid. Else ValueError.
+
+    >>> import hybridsolve as hs
+    >>> check_monitor(object(), hs.problems.paper_1d(n=16))
+    Traceback (most recent call last):
+    ...
+    ValueError: monitor must be an observer with an observe(u, *, phase, step, time) method (e.g. hs.SpectralMonitor(problem)) or None; got a 'object' object
+    """
+    if monitor is None:
+        return None
+    if not callable(getattr(monitor, "observe", None)):
+        shown = repr(monitor) if len(repr(monitor)) <= 60 and not repr(monitor).startswith("<") else f"a {type(monitor).__name__!r} object"
+        raise ValueError(f"{name} must be an observer with an observe(u, *, phase, step, time) method "
+                         f"(e.g. hs.SpectralMonitor(problem)) or None; got {shown}")
+    grid = getattr(monitor, "grid", None)
+    theirs = getattr(grid, "shape", None)
+    if theirs is not None and tuple(theirs) != tuple(problem.grid.shape):
+        raise ValueError(f"{name} was built for a grid of shape {tuple(theirs)}, but the problem's grid is "
+                         f"{problem.grid.shape}; build the monitor from the problem you solve: hs.SpectralMonitor(problem)")
+    return monitor
+
+
 def _converged(reason) -> bool:
     return reason in ("rtol", "atol", "target_error", "direct")
 
@@ -268,7 +296,11 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
     maxiter = int(rule.maxiter)
     clock = Stopwatch() if clock is None else clock
     records: list = []
-    state = {"decision": None, "kept": None, "next_check": None, "last_obs": None}
+    state = {"decision": None, "kept": None, "next_check": None, "last_obs": None, "start": None}
+    try:
+        takes_start = "start" in inspect.signature(rule.reason).parameters
+    except (TypeError, ValueError):
+        takes_start = False
 
     def check(it: int) -> tuple[dict, str | None]:
         ctx = clock.paused() if not timed_checks else nullcontext()
@@ -283,7 +315,9 @@ def iterate(stepper, rule, *, history: History, check_every: int = 1, callback=N
                 annotate(u, rec)
             history.append(rec)
             records.append(rec)
-            reason = rule.reason(metrics, it)
+            if state["start"] is None:
+                state["start"] = dict(metrics)   # divergence is measured against the run's first check
+            reason = rule.reason(metrics, it, start=state["start"]) if takes_start else rule.reason(metrics, it)
             if controller is not None and reason in (None, "maxiter"):
                 d = controller.decide(rec, history)
                 state["decision"] = d

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-__all__ = ["ACTIVATIONS", "MLP", "adam", "resolve_device", "resolve_dtype", "check_widths", "forward_flops",
+__all__ = ["ACTIVATIONS", "MLP", "adam", "resolve_device", "resolve_dtype", "check_widths", "forward_flops", "training_bytes",
            "forward_seconds", "threads_for", "cpu_threads"]
 
 ACTIVATIONS = ("tanh", "relu", "sin")
@@ -47,13 +47,44 @@ def resolve_dtype(dtype) -> torch.dtype:
 
 
 def resolve_device(device=None) -> torch.device:
-    """``None`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if device is None or device == "auto":
+    """``None`` / ``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``, checked
+    to be usable here (a CUDA device without CUDA, or past the device count, is a ValueError).
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='gpu' is not a torch device; valid: None or 'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:<index>', or a torch.device
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    valid = "valid: None or 'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:<index>', or a torch.device"
+    if isinstance(device, bool) or not isinstance(device, (str, int, torch.device)):
+        raise ValueError(f"device={device!r} is not a torch device; {valid}")
     try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device={device!r} is not a torch device; {valid}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA device is visible"
+            raise ValueError(f"device={device!r} asks for CUDA, but {why} (torch.cuda.is_available() is False); "
+                             "use device='cpu', or None for CUDA when available")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"device={device!r}: this machine has {count} CUDA device(s), cuda:0 … cuda:{count - 1}")
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"device={device!r} asks for Apple's MPS, which this torch or machine does not have; "
+                             "use device='cpu', or None for CUDA when available")
+    elif dev.type != "cpu":
+        try:
+            torch.empty(0, device=dev)
+        except Exception as exc:  # noqa: BLE001 - any backend's refusal
+            raise ValueError(f"device={device!r} is not usable here ({str(exc).splitlines()[0]}); use device='cpu', "
+                             "or None for CUDA when available") from None
+    return dev
 
 
 _SMALL_WORK = 5e7  # forward FLOPs per step below which one thread beats the thread pool's sync cost
@@ -271,6 +302,11 @@ class MLP(torch.nn.Module):
         self.init_std = std
         self.dtype_ = resolve_dtype(dtype)
         self.device_ = resolve_device(device)
+        from . import _memory
+
+        _memory.require(training_bytes(self.widths, 1, itemsize=self.dtype_.itemsize),
+                        f"an MLP with widths={list(self.widths)}: its weights, gradients and Adam state",
+                        fix="use narrower layers")
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         mats = []
         for a, b in zip(self.widths[:-1], self.widths[1:]):
@@ -380,6 +416,25 @@ class MLP(torch.nn.Module):
     def config(self) -> dict:
         return {"widths": list(self.widths), "activation": self.activation, "init_std": self.init_std,
                 "dtype": str(self.dtype_).replace("torch.", "")}
+
+
+def training_bytes(widths, points: int, *, tangents: int = 0, itemsize: int = 4, eval_batch: int = 4096) -> int:
+    """Estimated bytes of training an :class:`MLP` of ``widths`` on ``points`` points per step: the weights,
+    their gradients and Adam's two moments (4 copies of the parameters, plus the float64 draw of the
+    largest layer), the :meth:`MLP.value_and_grad` workspace (values, ``tangents`` input derivatives and
+    gradients of every layer, activation derivatives of the hidden ones) and the evaluation batches.
+
+    >>> training_bytes([1, 100, 1], 1000) > 4 * (2 * 100 + 101) * 4
+    True
+    """
+    w = [int(v) for v in widths]
+    params = sum((a + 1) * b for a, b in zip(w[:-1], w[1:]))
+    largest = max((a + 1) * b for a, b in zip(w[:-1], w[1:]))
+    cols = int(points) * (1 + int(tangents))
+    hidden = sum(w[1:-1])
+    work = cols * (sum(v + 1 for v in w) + sum(w[1:])) + 3 * int(points) * hidden
+    evaluation = 2 * min(int(eval_batch), int(points)) * max(w)
+    return int(itemsize * (4 * params + work + evaluation) + 8 * largest)
 
 
 def forward_flops(widths, points: int) -> float:

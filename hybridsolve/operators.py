@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .problem import require_problem
+
 if TYPE_CHECKING:  # scipy.sparse is imported where it is used: `import hybridsolve` stays light
     import scipy.sparse as sp
     from scipy.sparse.linalg import LinearOperator
 
-__all__ = ["apply_laplacian", "residual", "rhs", "matrix", "linear_operator", "residual_norm", "diagonal"]
+__all__ = ["apply_laplacian", "residual", "rhs", "matrix", "linear_operator", "residual_norm", "norm2", "diagonal"]
 
 
 def apply_laplacian(u: np.ndarray, h) -> np.ndarray:
@@ -53,6 +55,7 @@ def residual(problem, u: np.ndarray, *, boundary: str = "iterate") -> np.ndarray
     >>> float(np.abs(residual(p, u, boundary="problem")).max()) < 1e-12, float(residual(p, u)[0])
     (True, 16.0)
     """
+    require_problem(problem)
     problem.check_shape(u)
     if boundary not in ("iterate", "problem"):
         raise ValueError(f"boundary={boundary!r}; valid: 'iterate' (u's own boundary values) or 'problem'")
@@ -101,9 +104,26 @@ def _faces(ndim: int, d: int) -> tuple:
     return tuple(out)
 
 
+def norm2(a) -> float:
+    """Euclidean norm that does not overflow for entries past 1e154 (scaled by the largest entry there).
+
+    >>> norm2(np.array([3e200, 4e200])), norm2(np.array([3.0, 4.0]))
+    (5e+200, 5.0)
+    """
+    a = np.ravel(a)
+    if a.size == 0:
+        return 0.0
+    m = float(np.max(np.abs(a)))
+    if not np.isfinite(m) or m == 0.0:
+        return m
+    if 1e-150 < m < 1e150:
+        return float(np.linalg.norm(a))
+    return m * float(np.linalg.norm(a / m))
+
+
 def residual_norm(problem, u: np.ndarray) -> float:
     """Euclidean norm ``‖b - A u‖₂`` over the unknowns (SciPy's convention)."""
-    return float(np.linalg.norm(residual(problem, u).ravel()))
+    return norm2(residual(problem, u))
 
 
 def rhs(problem) -> np.ndarray:

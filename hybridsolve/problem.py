@@ -7,7 +7,53 @@ import numpy as np
 
 from .grid import Grid
 
-__all__ = ["PoissonProblem"]
+__all__ = ["PoissonProblem", "require_problem", "problem_bytes"]
+
+
+def require_problem(problem, name: str = "problem"):
+    """``problem`` if it is a :class:`PoissonProblem`, else ValueError naming ``name`` (before any work).
+
+    >>> require_problem(None)
+    Traceback (most recent call last):
+    ...
+    ValueError: problem must be a hybridsolve.PoissonProblem (e.g. hs.problems.paper_1d(n=1000) or hs.PoissonProblem(domain=..., n=..., source=...)); got None
+    """
+    if not isinstance(problem, PoissonProblem):
+        shown = repr(problem)
+        shown = shown if len(shown) <= 80 else f"a {type(problem).__name__}"
+        raise ValueError(f"{name} must be a hybridsolve.PoissonProblem (e.g. hs.problems.paper_1d(n=1000) or "
+                         f"hs.PoissonProblem(domain=..., n=..., source=...)); got {shown}")
+    return problem
+
+
+def problem_bytes(grid) -> int:
+    """Estimated peak bytes of building a :class:`PoissonProblem` on ``grid``: the coordinate meshes, the
+    source, boundary and exact values, and the temporaries of the user's callables (``dim + 7`` float64
+    arrays of ``grid.shape``; measured peaks are 7–10).
+
+    >>> problem_bytes(Grid([(0, 1)] * 3, 32)) == 10 * 33**3 * 8
+    True
+    """
+    from ._memory import grid_bytes
+
+    return grid_bytes(grid.shape, arrays=grid.dim + 7)
+
+
+def _check_values(values, spec, name: str, shape: tuple) -> np.ndarray:
+    """The output of a ``source``/``boundary``/``exact`` callable as a float array of the grid's shape."""
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # noqa: BLE001 - whatever the callable returned
+        raise ValueError(f"{name} callable returned {type(values).__name__}, not an array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        what = "complex values" if arr.dtype.kind == "c" else f"{type(values).__name__} (dtype {arr.dtype})"
+        raise ValueError(f"{name} callable returned {what}; it must return real numbers: an array of the grid's "
+                         f"shape {shape} (it is called on the coordinate arrays of grid.mesh()) or a scalar")
+    if arr.shape != shape and arr.size != 1:
+        raise ValueError(f"{name} callable returned an array of shape {arr.shape}; it must return the grid's shape "
+                         f"{shape} (it is called on the coordinate arrays of grid.mesh(), each of that shape) "
+                         "or a scalar")
+    return np.broadcast_to(arr.astype(float), shape).copy()
 
 
 class PoissonProblem:
@@ -35,7 +81,13 @@ class PoissonProblem:
     """
 
     def __init__(self, domain, n, source, boundary=0.0, exact: Callable | None = None, name: str = "poisson"):
+        from ._memory import largest_n, require
+
         self.grid = Grid(domain, n)
+        need = problem_bytes(self.grid)
+        require(need, f"problem {name!r} on n={self.grid.n if self.grid.dim > 1 else self.grid.n[0]}: its grid "
+                      f"arrays ({self.grid.size:,} points)",
+                fix=f"use a smaller n (about n={largest_n(self.grid.n, need, _avail())} per axis fits)")
         self.name = str(name)
         self._source_spec = source
         self._boundary_spec = boundary
@@ -57,17 +109,27 @@ class PoissonProblem:
                 values = spec(*self.grid.mesh())
             except Exception as exc:  # a user callable failing is worth naming
                 raise ValueError(f"{name} callable failed on the grid coordinates: {exc}") from exc
-            values = np.broadcast_to(np.asarray(values, dtype=float), shape).copy()
+            values = _check_values(values, spec, name, shape)
+        elif isinstance(spec, (str, bytes, dict, set)) or spec is None:
+            raise ValueError(f"{name} must be a number, a callable of the coordinates or an array of the grid's "
+                             f"shape {shape}; got {spec!r}")
         elif np.ndim(spec) == 0:
+            if isinstance(spec, (complex, np.complexfloating)):
+                raise ValueError(f"{name} must be a real number; got {spec!r}")
             try:
                 values = np.full(shape, float(spec))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{name} must be a number, a callable or an array; got {spec!r}") from exc
         else:
-            values = np.asarray(spec, dtype=float)
-            if values.shape != shape:
-                raise ValueError(f"{name} array has shape {values.shape}; the grid needs {shape} (n+1 points per axis)")
-            values = values.copy()
+            try:
+                arr = np.asarray(spec)
+            except Exception:  # noqa: BLE001 - ragged lists and the like
+                raise ValueError(f"{name} must be a number, a callable or an array of shape {shape}; got {type(spec).__name__}") from None
+            if arr.dtype.kind not in "biuf":
+                raise ValueError(f"{name} array must hold real numbers; got dtype {arr.dtype}")
+            if arr.shape != shape:
+                raise ValueError(f"{name} array has shape {arr.shape}; the grid needs {shape} (n+1 points per axis)")
+            values = arr.astype(float)
         if not np.all(np.isfinite(values)):
             bad = int(np.count_nonzero(~np.isfinite(values)))
             raise ValueError(f"{name} has {bad} non-finite value(s) on the grid")
@@ -136,9 +198,7 @@ class PoissonProblem:
             if kind == "discrete":
                 return self.discrete_solution()
             raise ValueError(f"unknown reference {kind!r}; valid: 'exact', 'discrete', an array, or None")
-        arr = np.asarray(kind, dtype=float)
-        self.check_shape(arr, "reference")
-        return arr
+        return check_reference_array(kind, self.grid.shape)
 
     def with_n(self, n) -> "PoissonProblem":
         """The same continuous problem on a grid with ``n`` intervals per axis (needs callables or scalars)."""
@@ -150,3 +210,35 @@ class PoissonProblem:
 
     def __repr__(self) -> str:
         return f"PoissonProblem(name={self.name!r}, grid={self.grid!r}, exact={'yes' if self.has_exact else 'no'})"
+
+
+def _avail() -> int:
+    from ._memory import available
+
+    return available()[0]
+
+
+def check_reference_array(ref, shape: tuple, name: str = "reference") -> np.ndarray:
+    """A user's reference solution: a real, finite float array of the full grid ``shape``, else ValueError.
+
+    >>> check_reference_array([0.0, float("nan"), 0.0], (3,))
+    Traceback (most recent call last):
+    ...
+    ValueError: reference array has 1 non-finite value(s) (NaN or inf); a reference solution must be finite everywhere
+    """
+    try:
+        arr = np.asarray(ref)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        raise ValueError(f"{name} must be 'exact', 'discrete', None or a full-grid array of shape {shape}; "
+                         f"got {type(ref).__name__}") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be 'exact', 'discrete', None or a real full-grid array of shape {shape}; "
+                         f"got an array of dtype {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"{name} has shape {arr.shape}; expected the full grid {shape} (boundary included)")
+    arr = arr.astype(float)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"{name} array has {bad} non-finite value(s) (NaN or inf); a reference solution must be "
+                         "finite everywhere")
+    return arr

@@ -86,6 +86,9 @@ class SpectralMonitor:
             valid = ("reference", "basis", "peaks", "bands", "spectrum", "residual", "peak_threshold", "max_peaks")
             raise ValueError(f"unknown option(s) {', '.join(map(repr, sorted(unknown)))} for SpectralMonitor; "
                              f"valid options: {', '.join(valid)}")
+        from ..problem import require_problem
+
+        require_problem(problem)
         peak_threshold = require_positive("peak_threshold", peak_threshold, allow_zero=True)
         max_peaks = require_int("max_peaks", max_peaks, minimum=1, allow_none=True)
         if not (isinstance(basis, str) and basis in BASES):

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Dataset", "DatasetNotFound", "read_idx", "write_idx", "load_mnist", "load_fashion_mnist",
-           "load_cifar10", "read_cifar_batch", "from_arrays", "load", "find_dataset", "available", "one_hot"]
+           "load_cifar10", "read_cifar_batch", "from_arrays", "load", "find_dataset", "available", "one_hot",
+           "check_labels"]
 
 _IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -87,15 +88,55 @@ class Dataset:
 
 
 def one_hot(y, n_classes: int = 10) -> np.ndarray:
-    """``(N,)`` class indices → ``(N, n_classes)`` float64 one-hot rows.
+    """``(N,)`` class indices in ``0 … n_classes − 1`` → ``(N, n_classes)`` float64 one-hot rows; other labels
+    (negative, too large, fractional, not 1-D) are a ValueError.
 
     >>> one_hot([2, 0], 3).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    >>> one_hot([-1], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds labels outside 0 … 2 (n_classes=3): -1
     """
-    y = np.asarray(y, dtype=np.int64)
-    out = np.zeros((len(y), n_classes))
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
+        raise ValueError(f"n_classes must be a whole number >= 1; got {n_classes!r}")
+    y = check_labels(y, "y", int(n_classes))
+    out = np.zeros((len(y), int(n_classes)))
     out[np.arange(len(y)), y] = 1.0
     return out
+
+
+def check_labels(y, name: str, n_classes: int | None = None) -> np.ndarray:
+    """Class labels as a 1-D int64 array: whole numbers >= 0 (and < ``n_classes`` when given), else
+    ValueError naming ``name``.
+
+    >>> check_labels([0.0, 2.0], "y_train").tolist()
+    [0, 2]
+    >>> check_labels([0.5], "y_train")
+    Traceback (most recent call last):
+    ...
+    ValueError: y_train must hold whole class indices 0, 1, 2, …; got 0.5
+    """
+    try:
+        arr = np.asarray(y)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        raise ValueError(f"{name} must be a 1-D array of class indices; got {type(y).__name__}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D class indices; got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold class indices (whole numbers >= 0); got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))]
+        if bad.size:
+            raise ValueError(f"{name} must hold whole class indices 0, 1, 2, …; got {float(bad[0])!r}")
+    labels = arr.astype(np.int64)
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or (n_classes is not None and hi >= n_classes):
+            top = "" if n_classes is None else f" … {n_classes - 1} (n_classes={n_classes})"
+            wrong = lo if lo < 0 else hi
+            raise ValueError(f"{name} holds labels outside 0{top or ' … (no negative labels)'}: {wrong}")
+    return labels
 
 
 # -- IDX ------------------------------------------------------------------------------------------
@@ -147,6 +188,8 @@ def write_idx(path, array, compress: bool | None = None) -> Path:
 
 # -- locating files ---------------------------------------------------------------------------------
 def _canonical(name: str) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"dataset name must be a string; valid names: fashion-mnist, mnist, cifar-10; got {name!r}")
     key = name.lower()
     if key not in _ALIASES:
         raise ValueError(f"unknown dataset {name!r}; valid names: fashion-mnist, mnist, cifar-10")
@@ -243,17 +286,45 @@ def load_mnist(data_dir=None, *, n_train: int | None = None, n_test: int | None 
     return _load_idx_dataset("mnist", data_dir, n_train, n_test, seed)
 
 
+class _Refused(pickle.UnpicklingError):
+    """A global that a CIFAR-10 batch never holds."""
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles only what a CIFAR-10 python batch holds: dicts, lists, numbers and byte strings (the
+    pickle machine's own types) and NumPy arrays, rebuilt from bytes by these functions alone. Any other
+    global (``os.system``, ``builtins.eval`` …) is refused before it is loaded, so a crafted file runs nothing."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),   # bytes written by Python 3 at protocol 2
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise _Refused(f"it asks to load {module}.{name}, which a CIFAR-10 batch never holds "
+                                     "(only arrays, lists, numbers and byte strings), so nothing was loaded")
+
+
 def read_cifar_batch(path) -> tuple[np.ndarray, np.ndarray]:
     """One CIFAR-10 python batch: a pickled dict with ``b"data"`` (N×3072 uint8) and ``b"labels"``.
 
-    Only open files you trust: the format is a Python pickle.
+    The pickle is read by a restricted unpickler (:class:`_CifarUnpickler`): NumPy arrays, lists, numbers
+    and byte strings only; a file that asks for anything else (a crafted pickle calling ``os.system``) is a
+    ValueError and runs nothing.
     """
     path = Path(path)
     with open(path, "rb") as f:
         try:
-            batch = pickle.load(f, encoding="bytes")
-        except Exception as exc:
-            raise ValueError(f"{path}: not a CIFAR-10 python batch (unpickling failed: {exc})") from exc
+            batch = _CifarUnpickler(f, encoding="bytes").load()
+        except _Refused as exc:
+            raise ValueError(f"{path}: not a CIFAR-10 python batch ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt pickle data
+            raise ValueError(f"{path}: not a CIFAR-10 python batch (truncated or corrupt pickle: "
+                             f"{type(exc).__name__}{': ' + str(exc)[:120] if str(exc) else ''})") from None
     if not isinstance(batch, dict):
         raise ValueError(f"{path}: a CIFAR-10 batch is a dict; got {type(batch).__name__}")
     keys = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -261,7 +332,9 @@ def read_cifar_batch(path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: a CIFAR-10 batch needs the keys b'data' (N×3072 uint8) and b'labels'; "
                          f"found {sorted(map(str, batch))}")
     data = np.asarray(keys["data"])
-    labels = np.asarray(keys["labels"], dtype=np.int64)
+    if data.dtype.kind not in "biu":
+        raise ValueError(f"{path}: b'data' must be N×3072 uint8 pixels; got dtype {data.dtype}")
+    labels = check_labels(keys["labels"], f"{path}: b'labels'", 10)
     if data.ndim != 2 or data.shape[1] != 3072 or len(data) != len(labels):
         raise ValueError(f"{path}: b'data' must be N×3072 with N = len(b'labels'); got {data.shape} and "
                          f"{labels.shape}")
@@ -285,11 +358,21 @@ def from_arrays(x_train, y_train, x_test=None, y_test=None, *, name: str = "arra
     Float inputs are kept as given (they should already be in [0, 1]). Non-finite values and
     mismatched lengths raise ValueError.
     """
+    if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
+                                  or n_classes < 1):
+        raise ValueError(f"n_classes must be a whole number >= 1 or None; got {n_classes!r}")
+
     def prep(x, y, split):
-        x = np.asarray(x)
-        y = np.asarray(y).astype(np.int64, copy=False)
-        if y.ndim != 1:
-            raise ValueError(f"y_{split} must be 1-D class indices; got shape {y.shape}")
+        if y is None:
+            raise ValueError(f"x_{split} is given without y_{split}: pass the labels too")
+        try:
+            x = np.asarray(x)
+        except Exception:  # noqa: BLE001 - ragged lists and the like
+            raise ValueError(f"x_{split} must be an array of images; got {type(x).__name__}") from None
+        if x.ndim == 0 or x.dtype.kind not in "biuf":
+            raise ValueError(f"x_{split} must be a real array of images (N, D), (N, H, W) or (N, C, H, W); "
+                             f"got {type(x).__name__} of shape {x.shape} and dtype {x.dtype}")
+        y = check_labels(y, f"y_{split}", n_classes)
         if len(x) != len(y):
             raise ValueError(f"x_{split} has {len(x)} samples but y_{split} has {len(y)}: they must match")
         if x.dtype == np.uint8:

@@ -35,13 +35,24 @@ import math
 
 import numpy as np
 
-__all__ = ["FilteringProbe", "filter_exact", "kernel_rows"]
+__all__ = ["FilteringProbe", "filter_exact", "kernel_rows", "filtering_bytes"]
+
+
+def _as_matrix(A, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(A)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        raise ValueError(f"{name} must be an array with one row per sample; got {type(A).__name__}") from None
+    if arr.ndim == 0 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real array with one row per sample (n, d) or (n, C, H, W); got "
+                         f"{type(A).__name__} of shape {arr.shape} and dtype {arr.dtype}")
+    return arr
 
 
 def _check_xy(X, Y):
-    X = np.asarray(X)
+    X = _as_matrix(X, "X")
     X = X.reshape(len(X), -1)
-    Y = np.asarray(Y, dtype=float)
+    Y = _as_matrix(Y, "Y").astype(float)
     if Y.ndim == 1:
         Y = Y[:, None]
     elif Y.ndim != 2:
@@ -49,7 +60,7 @@ def _check_xy(X, Y):
     if len(X) != len(Y):
         raise ValueError(f"X has {len(X)} samples but Y has {len(Y)}: one label row per input is needed")
     if len(X) < 2:
-        raise ValueError("the filtering probe needs at least 2 samples")
+        raise ValueError("the filtering probe needs at least 2 samples in X")
     Xf = X.astype(np.float64, copy=False)
     if not np.isfinite(Xf).all():
         raise ValueError("X contains non-finite values (NaN or inf)")
@@ -61,7 +72,11 @@ def _check_xy(X, Y):
 
 
 def _check_deltas(deltas) -> list[float]:
-    ds = [float(d) for d in np.atleast_1d(np.asarray(deltas, dtype=float))]
+    try:
+        ds = [float(d) for d in np.atleast_1d(np.asarray(deltas, dtype=float)).ravel()]
+    except (TypeError, ValueError):
+        raise ValueError(f"deltas must be a number or a list of Gaussian widths δ > 0 (e.g. [3.0, 7.0, 10.0]); "
+                         f"got {deltas!r}") from None
     if not ds:
         raise ValueError("deltas must list at least one Gaussian width δ > 0")
     for d in ds:
@@ -71,6 +86,26 @@ def _check_deltas(deltas) -> list[float]:
     return ds
 
 
+def filtering_bytes(n: int, d: int, n_deltas: int, method: str = "exact", *, rows: int = 3000,
+                    neighbours: int = 100, block: int = 1024, outputs: int = 10) -> int:
+    """Estimated bytes a :class:`FilteringProbe` allocates on ``n`` inputs of dimension ``d``: the stored
+    float32 kernel rows (all ``n`` with ``"exact"``, ``rows`` with ``"sampled"``) for each δ, the block of
+    squared distances and weights being computed, the centred inputs and, for ``"sampled"``, the
+    neighbour lists and the two sparse near-field matrices per δ.
+
+    >>> filtering_bytes(60_000, 784, 3, "exact") > 3 * 60_000**2 * 4
+    True
+    """
+    stored = n if method == "exact" else min(int(rows), n)
+    nbytes = 4 * stored * n * n_deltas                 # kernel rows K_δ (float32)
+    nbytes += 4 * min(int(block), stored) * n * 3      # distances and weights of one block
+    nbytes += 4 * n * d * 2 + 8 * n * outputs * (2 + n_deltas)   # centred inputs, labels, y_low
+    if method != "exact":
+        k = min(int(neighbours), n)
+        nbytes += n * k * (8 + 4 + 8) + n_deltas * n * k * 2 * (4 + 4 + 8)
+    return int(nbytes)
+
+
 def _sq_dists(Xc, sq, rows):
     """Squared distances of rows ``rows`` to all points, float32, clamped at 0."""
     D = Xc[rows] @ Xc.T
@@ -78,6 +113,7 @@ def _sq_dists(Xc, sq, rows):
     D += sq[rows, None]
     D += sq[None, :]
     np.maximum(D, 0.0, out=D)
+    D[np.arange(len(rows)), rows] = 0.0   # |x_i − x_i|² is exactly 0 (float32 rounding would leave ~1e-7)
     return D
 
 
@@ -212,21 +248,35 @@ class FilteringProbe:
         self.deltas = _check_deltas(deltas)
         n = len(Xc)
         self.n = n
-        if not (math.isfinite(float(memory_gb)) and memory_gb > 0):
-            raise ValueError(f"memory_gb must be > 0; got {memory_gb}")
-        if method not in ("auto", "exact", "sampled"):
+        from .. import _memory
+
+        try:
+            mem_ok = math.isfinite(float(memory_gb)) and memory_gb > 0
+        except (TypeError, ValueError):
+            mem_ok = False
+        if not mem_ok:
+            raise ValueError(f"memory_gb must be a number > 0 (GB the kernel rows may use); got {memory_gb!r}")
+        if not (isinstance(method, str) and method in ("auto", "exact", "sampled")):
             raise ValueError(f"method={method!r}; valid: auto, exact, sampled")
-        exact_bytes = n * n * 4 * len(self.deltas)
-        if method == "auto":
-            method = "exact" if exact_bytes <= memory_gb * 1e9 else "sampled"
-        if method == "exact" and exact_bytes > memory_gb * 1e9:
-            raise ValueError(f"method='exact' stores {exact_bytes / 1e9:.1f} GB of kernel rows (> memory_gb="
-                             f"{memory_gb}); use method='sampled' or raise memory_gb")
         for name, v in (("rows", rows), ("norm_rows", norm_rows), ("neighbours", neighbours), ("pca_dims", pca_dims), ("block", block)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+        exact_bytes = n * n * 4 * len(self.deltas)
+        avail = _memory.available()[0]
+        if method == "auto":
+            fits = filtering_bytes(n, Xc.shape[1], len(self.deltas), "exact", block=block, outputs=Y.shape[1]) <= avail
+            method = "exact" if exact_bytes <= memory_gb * 1e9 and fits else "sampled"
+        if method == "exact" and exact_bytes > memory_gb * 1e9:
+            raise ValueError(f"method='exact' stores {exact_bytes / 1e9:.1f} GB of kernel rows (> memory_gb="
+                             f"{memory_gb}); use method='sampled' or raise memory_gb")
         if method == "sampled" and (rows >= n):
             method = "exact"
+        need = filtering_bytes(n, Xc.shape[1], len(self.deltas), method, rows=rows, neighbours=neighbours,
+                               block=block, outputs=Y.shape[1])
+        _memory.require(need, f"the filtering probe (method={method!r}, {n:,} inputs, {len(self.deltas)} δ"
+                              + (f", rows={rows}" if method == "sampled" else "") + ")",
+                        fix="use method='sampled' with fewer rows, fewer deltas, or a subset of the inputs"
+                        if method == "exact" else "use fewer rows or neighbours, fewer deltas, or a subset of the inputs")
         self.method = method
         labels = np.argmax(Y, axis=1) if Y.shape[1] > 1 else np.zeros(n, int)
         S = np.arange(n) if method == "exact" else _stratified(labels, int(rows), seed)
@@ -269,11 +319,19 @@ class FilteringProbe:
             ylow_T = {d: np.concatenate([self._ylow[d], *parts[d]]) for d in self.deltas}
         self.norm_rows = len(T)
         self._den = {}
+        spread = 2.0 * float(np.sum(np.var(Xc.astype(np.float64), axis=0)))   # mean |x_i − x_j|²
         for d in self.deltas:
             yl, yh = self._sums(d, self._Y32, ylow_T[d], Y[T], T)
-            if yh <= 0 or yl <= 0:
-                raise ValueError(f"δ={d}: y_low or y_high is zero (labels constant under the filter); "
-                                 "e_low / e_high are undefined")
+            if not (math.isfinite(yl) and math.isfinite(yh)):
+                raise ValueError(f"deltas: δ={d} gives non-finite filtered labels; use δ of the order of the "
+                                 f"squared distances between inputs (mean |x_i − x_j|² = {spread:.3g})")
+            if yh <= 1e-12 * max(yl, 1e-300) or yh <= 0:
+                raise ValueError(f"deltas: δ={d} is too narrow for these inputs: each point's Gaussian weights vanish "
+                                 f"beyond itself, so y_low = y and y_high = 0, and e_high is undefined; use δ of the "
+                                 f"order of the squared distances between inputs (mean |x_i − x_j|² = {spread:.3g})")
+            if yl <= 0:
+                raise ValueError(f"deltas: δ={d}: y_low is zero (the labels average out under the filter), so e_low "
+                                 "is undefined")
             self._den[d] = (yl, yh)
 
     def _sums(self, d, E32, E_low_S, E_S, rows=None):

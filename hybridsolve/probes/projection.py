@@ -74,7 +74,14 @@ def projection_peaks(amplitude, *, max_peaks: int = 5, min_rel: float = 0.02) ->
 
 
 def _as_2d(name: str, A, n: int | None = None) -> np.ndarray:
-    A = np.asarray(A, dtype=float)
+    try:
+        A = np.asarray(A)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        raise ValueError(f"{name} must be an array with one row per sample; got {type(A).__name__}") from None
+    if A.ndim == 0 or A.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real array with one row per sample; got {type(A).__name__} of shape "
+                         f"{A.shape} and dtype {A.dtype}")
+    A = A.astype(float)
     if A.ndim == 1:
         A = A[:, None]
     elif A.ndim != 2:
@@ -104,8 +111,9 @@ class ProjectionProbe:
         X = _as_2d("X", X)
         n, d = X.shape
         Y2 = _as_2d("Y", Y, n)
-        if not 0 <= int(output) < Y2.shape[1]:
-            raise ValueError(f"output={output} but Y has {Y2.shape[1]} column(s)")
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < Y2.shape[1]:
+            raise ValueError(f"output={output!r} must be a column index of Y: a whole number in 0 … {Y2.shape[1] - 1} "
+                             f"(Y has {Y2.shape[1]} column(s))")
         self.output = int(output)
         self.n = n
         if isinstance(direction, str):
@@ -164,7 +172,10 @@ class ProjectionProbe:
 
     def __call__(self, H) -> dict:
         """``{k: Δ_F(k)}`` at the selected peaks for network outputs ``H`` (same rows as X)."""
-        H = np.asarray(H)
+        H = _as_2d("H", H) if np.ndim(H) == 2 else np.asarray(H)
+        if H.ndim == 0 or H.dtype.kind not in "biuf":
+            raise ValueError(f"H must be the network outputs on X, a real array with {self.n} rows; got "
+                             f"{type(H).__name__} of dtype {H.dtype}")
         if not np.isfinite(H).all():
             raise ValueError("H contains non-finite values (NaN or inf)")
         sel = self._E[:, self.peak_index]

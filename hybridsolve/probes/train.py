@@ -31,11 +31,86 @@ from torch import nn
 
 from .._util import Stopwatch
 from ..history import History, Record
-from .data import Dataset, from_arrays
+from .data import Dataset, check_labels, from_arrays
 
-__all__ = ["train", "predict"]
+__all__ = ["train", "predict", "read_checkpoint", "FORMAT"]
 
 _LOSSES = ("ce", "mse")
+FORMAT = "hybridsolve.probes.train/1"
+_KEYS = ("model", "optimizer", "epoch", "time")
+
+
+def _check_model_output(model, data) -> None:
+    """The model must take the dataset's inputs and give one output per class, checked on two samples."""
+    x = data.x_train[:2] if len(data.x_train) else np.zeros((1, *data.input_shape), np.float32)
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32))
+    except Exception as exc:  # noqa: BLE001 - whatever the layers say
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"model does not accept the dataset's inputs of shape {tuple(data.input_shape)} "
+                         f"({first}); build it with input_shape={tuple(data.input_shape)}") from None
+    finally:
+        model.train(was)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] != data.n_classes:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model outputs {shape} on {len(x)} samples, but the dataset has n_classes={data.n_classes}: "
+                         f"the model must output ({len(x)}, {data.n_classes}), one value per class (build it with "
+                         f"n_classes={data.n_classes})")
+
+
+def read_checkpoint(path) -> dict:
+    """A training checkpoint written by :func:`train` (``torch.load(weights_only=True)``); ValueError
+    ``"<path> is not a training checkpoint of hybridsolve.probes.train (<why>)"`` for a foreign, truncated or
+    corrupt file.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "ck.pt"; _ = bad.write_bytes(b"not a checkpoint")
+    >>> read_checkpoint(bad)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...ck.pt is not a training checkpoint of hybridsolve.probes.train (not a torch file: unreadable data)
+    """
+    from .._util import safe_torch_load
+
+    what = "a training checkpoint of hybridsolve.probes.train"
+    state = safe_torch_load(path, what)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is not {what} (a torch file holding a {type(state).__name__})")
+    fmt = state.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise ValueError(f"{path} is not {what} (it is a {fmt} file)")
+    missing = [k for k in _KEYS if k not in state]
+    if missing:
+        raise ValueError(f"{path} is not {what} (no {', '.join(missing)}; found keys {sorted(map(str, state))[:6]})")
+    return state
+
+
+def _load_states(path, state, model, opt) -> None:
+    """Load the weights and optimiser state, checking first that they are this model's (nothing is changed
+    when they are not)."""
+    mine = model.state_dict()
+    theirs = state["model"]
+    if not isinstance(theirs, dict):
+        raise ValueError(f"checkpoint {path} holds no state dict of a model")
+    missing = sorted(set(mine) - set(theirs))
+    extra = sorted(set(theirs) - set(mine))
+    shapes = [f"{k}: {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}" for k in mine
+              if k in theirs and hasattr(theirs[k], "shape") and tuple(theirs[k].shape) != tuple(mine[k].shape)]
+    if missing or extra or shapes:
+        parts = ([f"missing {', '.join(missing[:4])}"] if missing else []) + \
+                ([f"unexpected {', '.join(extra[:4])}"] if extra else []) + \
+                ([f"checkpoint vs model shapes {'; '.join(shapes[:3])}"] if shapes else [])
+        raise ValueError(f"checkpoint {path} was written for another model ({'; '.join(parts)}); resume with the "
+                         "model that wrote it, or start afresh with resume=False")
+    try:
+        model.load_state_dict(theirs)
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"checkpoint {path} does not fit this model and optimiser "
+                         f"({str(exc).splitlines()[0][:200]})") from None
 
 
 def predict(model: nn.Module, x, *, batch_size: int = 4096, softmax: bool = False) -> np.ndarray:
@@ -132,28 +207,43 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
     History to record into (e.g. one an observer saves as it goes). Seeded: same seed, same history
     (up to timing). The loop is :func:`~hybridsolve.iteration.iterate` (one step = one epoch).
     """
-    from ..iteration import iterate
+    from .._util import require_bool, require_int, require_positive
+    from ..iteration import as_observers, iterate
     from ..stopping import StepBudget
 
-    if loss not in _LOSSES:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module (e.g. probes.models.build('fc_tanh', input_shape=...)); "
+                         f"got {type(model).__name__}")
+    if not (isinstance(loss, str) and loss in _LOSSES):
         raise ValueError(f"loss={loss!r}; valid losses: {', '.join(_LOSSES)}")
     if not isinstance(data, Dataset):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
+            raise ValueError("data must be a probes.data.Dataset or a tuple (x_train, y_train[, x_test, y_test]); "
+                             f"got {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
         data = from_arrays(*data)
-    epochs = int(epochs)
-    if epochs < 0 or int(batch_size) < 1 or int(record_every) < 1:
-        raise ValueError(f"epochs must be >= 0, batch_size and record_every >= 1; got {epochs}, {batch_size}, "
-                         f"{record_every}")
-    if not (math.isfinite(float(lr)) and lr > 0):
-        raise ValueError(f"lr must be finite and > 0; got {lr}")
-    torch.manual_seed(int(seed))
-    opt = _optimizer(optimizer, model, lr)
+    epochs = require_int("epochs", epochs, minimum=0)
+    batch_size = require_int("batch_size", batch_size, minimum=1)
+    record_every = require_int("record_every", record_every, minimum=1)
+    lr = require_positive("lr", lr)
+    seed = require_int("seed", seed, minimum=0)
+    resume = require_bool("resume", resume)
+    n_classes = data.n_classes
+    check_labels(data.y_train, "y_train", n_classes)
+    check_labels(data.y_test, "y_test", n_classes)
+    _check_model_output(model, data)
     pin = data.x_train if probe_inputs is None else np.asarray(probe_inputs)
     plist = [(p if isinstance(p, tuple) else (p, pin)) for p in probes]
     for p, x in plist:
+        if not callable(p):
+            raise ValueError(f"probes must hold probe objects (ProjectionProbe, FilteringProbe: called on the network "
+                             f"outputs) or (probe, inputs) pairs; got {type(p).__name__}")
         n_p = getattr(p, "n", len(x))
         if len(x) != n_p:
             raise ValueError(f"probe {type(p).__name__} was built on {n_p} inputs but is given {len(x)}; pass "
                              "(probe, inputs) with the inputs it was built on")
+    user_observers = as_observers(callback)
+    torch.manual_seed(int(seed))
+    opt = _optimizer(optimizer, model, lr)
     xtr = torch.as_tensor(data.x_train, dtype=torch.float32)
     ytr = torch.as_tensor(data.y_train, dtype=torch.long)
     n_classes = data.n_classes
@@ -171,9 +261,8 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
     elapsed = 0.0
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if resume and ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        state = read_checkpoint(ckpt)
+        _load_states(ckpt, state, model, opt)
         start_epoch = int(state["epoch"])
         elapsed = float(state["time"])
         hpath = ckpt.with_name(ckpt.name + ".history.json")
@@ -199,9 +288,7 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
 
     stepper = _Epochs(model, opt, xtr, ytr, batch_loss, batch_size, seed, start_epoch, data.x_train)
     observers = [] if ckpt is None else [_Checkpointer(ckpt, stepper, history)]
-    from ..iteration import as_observers
-
-    observers += as_observers(callback)
+    observers += user_observers
     remaining = max(epochs - start_epoch, 0)
     fresh = start_epoch == 0 and not len(history)
     out = iterate(stepper, StepBudget(remaining), history=history, check_every=int(record_every),
@@ -220,8 +307,8 @@ def _save_checkpoint(path: Path, model, opt, epoch: int, t: float, history: Hist
 
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": int(epoch), "time": float(t)},
-               buf)
+    torch.save({"format": FORMAT, "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": int(epoch),
+                "time": float(t)}, buf)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         tmp.write(buf.getvalue())
     os.replace(tmp.name, path)

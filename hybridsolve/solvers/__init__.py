@@ -45,7 +45,8 @@ def solve(problem, method: str, **options):
     """Solve a :class:`~hybridsolve.PoissonProblem` with the named method.
 
     Options are keyword-only and method-specific (see ``help(hybridsolve.solvers.method_function(m))``);
-    unknown names raise ValueError listing the valid ones. Common ones: ``rtol``, ``atol``,
+    unknown names raise ValueError listing the valid ones, and so does every bad argument (its message
+    names it and says what is allowed), before any work. Common ones: ``rtol``, ``atol``,
     ``target_error`` (on ‖u − u_ref‖∞), ``maxiter``, ``reference``, ``monitor``, ``observe_every``.
 
     >>> import hybridsolve as hs
@@ -57,8 +58,13 @@ def solve(problem, method: str, **options):
     ...
     ValueError: unknown option(s) 'omgea' for method 'jacobi'; valid options: ...
     """
+    from ..iteration import check_monitor
+    from ..problem import require_problem
+
     func = method_function(method)
     check_options(func, options, f"method {method!r}")
+    require_problem(problem)
+    check_monitor(options.get("monitor"), problem)
     result = func(problem, **options)
     _log.debug("%s on %s: %r", method, getattr(problem, "name", problem), result)
     return result

@@ -20,7 +20,9 @@ import numpy as np
 from .. import kernels
 from ..kernels import interpolate_cubic
 from .._util import Stopwatch, require_finite, require_int, require_omega
-from ..iteration import Checker, initial_iterate, iterate, recording_residuals, run_history
+from .. import _memory
+from ..iteration import Checker, as_observers, check_monitor, initial_iterate, iterate, recording_residuals, run_history
+from ..problem import require_problem
 from ..result import SolveResult
 from ..stopping import StoppingRule
 from ..spectral import eigenvalues, solve_interior
@@ -63,6 +65,18 @@ def _check_coarsenable(n, coarsest):
     return levels
 
 
+def hierarchy_bytes(levels: list) -> int:
+    """Estimated bytes of a multigrid hierarchy with the levels' ``n`` (:func:`levels_for`): three float64
+    arrays (iterate, right-hand side, residual) per level, plus the solve's iterate, the stopping rule's
+    right-hand side and the full-multigrid sources (three more fine-grid arrays).
+
+    >>> hierarchy_bytes([(64, 64), (32, 32)]) == 8 * (3 * 65**2 + 3 * 33**2 + 3 * 65**2)
+    True
+    """
+    per_level = sum(_memory.grid_bytes(tuple(x + 1 for x in n), arrays=3) for n in levels)
+    return per_level + _memory.grid_bytes(tuple(x + 1 for x in levels[0]), arrays=3)
+
+
 class _Level:
     """Work arrays and constants of one grid level."""
 
@@ -99,6 +113,7 @@ class Multigrid:
     """
 
     def __init__(self, problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", omega=None, coarsest=16):
+        require_problem(problem)
         if cycle not in _CYCLES:
             raise ValueError(f"unknown cycle {cycle!r}; valid: {', '.join(_CYCLES)}")
         if smoother not in _SMOOTHERS:
@@ -117,6 +132,10 @@ class Multigrid:
         self.problem = problem
         ns = _check_coarsenable(problem.grid.n, self.coarsest)
         grid = problem.grid
+        need = hierarchy_bytes(ns)
+        _memory.require(need, f"the multigrid hierarchy on n={grid.n} ({len(ns)} levels)",
+                        fix=f"use a smaller n (about n={_memory.largest_n(grid.n, need, _memory.available()[0])} "
+                            "per axis fits)")
         self.levels = []
         for n in ns:
             g = grid if n == grid.n else type(grid)(grid.bounds, n)
@@ -331,6 +350,12 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     >>> res.iterations, res.reason
     (1, 'target_error')
     """
+    require_problem(problem)
+    check_monitor(monitor, problem)
+    as_observers(callback, monitor)   # every argument is checked before any work
+    time_offset = require_finite("time_offset", time_offset)
+    if not isinstance(fmg, (bool, np.bool_)):
+        raise ValueError(f"fmg must be True or False; got {fmg!r}")
     mg = Multigrid(problem, cycle=cycle, pre=pre, post=post, smoother=smoother, omega=omega, coarsest=coarsest)
     observe_every = 1 if observe_every is None else require_int("observe_every", observe_every, minimum=1)
     if fmg and u0 is not None:
@@ -349,7 +374,7 @@ def multigrid(problem, *, cycle="V", pre=2, post=2, smoother="gauss_seidel", ome
     (mg.fmg if fmg else mg.cycle)(u.copy())
     out = iterate(_Cycles(mg, u, bool(fmg)), rule, history=hist, check_every=1, callback=callback, monitor=monitor,
                   observe_every=observe_every, measure=measure, progress=progress,
-                  clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="cycle")
+                  clock=Stopwatch(offset=time_offset), unit="cycle")
     it, reason, metrics, wall = out.steps, out.reason, out.metrics, out.wall
     res = [r.data["residual"] for r in out.records]
     # residual contraction per cycle; the full-multigrid pass (cycle 1 with fmg) is not a cycle

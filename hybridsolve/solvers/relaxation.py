@@ -20,7 +20,9 @@ import numpy as np
 
 from .. import kernels
 from .._util import Stopwatch, require_finite, require_int, require_omega
-from ..iteration import Checker, initial_iterate, iterate, recording_residuals, run_history
+from .. import _memory
+from ..iteration import Checker, as_observers, check_monitor, initial_iterate, iterate, recording_residuals, run_history
+from ..problem import require_problem
 from ..result import SolveResult
 from ..spectral import jacobi_factors
 from ..stopping import StoppingRule
@@ -66,6 +68,7 @@ class Relaxation:
     """
 
     def __init__(self, problem, method: str = "jacobi", omega: float = 1.0):
+        require_problem(problem)
         if method not in _METHODS:
             raise ValueError(f"unknown relaxation method {method!r}; valid: {', '.join(_METHODS)}")
         self.problem = problem
@@ -157,10 +160,23 @@ class _Sweeps:
         return self.u
 
 
+def relaxation_bytes(grid) -> int:
+    """Estimated bytes a relaxation solve allocates beyond the problem's own arrays: the iterate, Jacobi's
+    scratch array, the right-hand side of the stopping rule and a spare (4 float64 grid arrays)."""
+    return _memory.grid_bytes(grid.shape, arrays=4)
+
+
 def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference, maxiter, check_every,
                  monitor, observe_every, callback, progress, history, time_offset, residuals) -> SolveResult:
+    require_problem(problem)
+    check_monitor(monitor, problem)
+    as_observers(callback, monitor)   # every argument is checked before any work
+    time_offset = require_finite("time_offset", time_offset)
     omega = require_omega(omega)
     grid = problem.grid
+    need = relaxation_bytes(grid)
+    _memory.require(need, f"{method} on n={grid.n}: its work arrays", fix=f"use a smaller n (about n="
+                    f"{_memory.largest_n(grid.n, need, _memory.available()[0])} per axis fits)")
     check_every = (default_check_every(int(np.prod(grid.shape))) if check_every is None
                    else require_int("check_every", check_every, minimum=1))
     observe_every = (check_every if observe_every is None else require_int("observe_every", observe_every, minimum=1))
@@ -177,7 +193,7 @@ def _relax_solve(problem, method, omega, u0, rtol, atol, target_error, reference
     relax.warm_up()
     out = iterate(_Sweeps(relax, u), rule, history=hist, check_every=check_every, callback=callback,
                   monitor=monitor, observe_every=observe_every, measure=measure, progress=progress,
-                  clock=Stopwatch(offset=require_finite("time_offset", time_offset)), unit="sweep")
+                  clock=Stopwatch(offset=time_offset), unit="sweep")
     return SolveResult(u=u, converged=out.converged, iterations=out.steps, wall_time=out.wall, history=hist,
                        method=method, reason=out.reason, residual_norm=out.metrics["residual"],
                        error_inf=out.metrics.get("error_inf"),

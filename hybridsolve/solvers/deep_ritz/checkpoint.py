@@ -66,15 +66,30 @@ def save(dr, path) -> Path:
 
 
 def read(path) -> dict:
-    """The checkpoint's state dict (``weights_only`` load); ValueError if it is not a Deep Ritz checkpoint."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable Deep Ritz checkpoint: {exc}") from exc
+    """The checkpoint's state dict (``weights_only`` load); ValueError ``"<path> is not a Deep Ritz checkpoint
+    (format …) (<why>)"`` for a foreign, truncated or corrupt file.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "ck.pt"; _ = bad.write_bytes(b"not a checkpoint")
+    >>> read(bad)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...ck.pt is not a Deep Ritz checkpoint (format hybridsolve.deep_ritz/1) (not a torch file: unreadable data)
+    """
+    from ..._util import safe_torch_load
+
+    what = f"a Deep Ritz checkpoint (format {FORMAT})"
+    state = safe_torch_load(path, what)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a Deep Ritz checkpoint (format {FORMAT})")
+        found = state.get("format") if isinstance(state, dict) else None
+        why = f"it is a {found} file" if isinstance(found, str) else (
+            f"a torch file holding a {type(state).__name__}" + (f" with keys {sorted(map(str, state))[:6]}"
+                                                               if isinstance(state, dict) else ""))
+        raise ValueError(f"{path} is not {what} ({why})")
+    missing = [k for k in ("config", "grid", "model", "optimizer", "steps_done", "train_time", "last_loss", "rng",
+                           "history") if k not in state]
+    if missing:
+        raise ValueError(f"{path} is not {what} (incomplete: no {', '.join(missing)})")
     return state
 
 

@@ -24,18 +24,20 @@ import torch
 
 from ..._util import Stopwatch, check_options, require_int, require_positive
 from ...history import History
-from ...iteration import as_observers, iterate
-from ...nn import MLP, adam, check_widths, cpu_threads, forward_flops, forward_seconds, resolve_device, resolve_dtype, \
-    threads_for
+from ...iteration import as_observers, check_monitor, iterate
+from ...problem import require_problem
+from ... import _memory
+from ...nn import ACTIVATIONS, MLP, adam, check_widths, cpu_threads, forward_flops, forward_seconds, resolve_device, \
+    resolve_dtype, threads_for, training_bytes
 from ...result import SolveResult
-from ...stopping import StoppingRule
+from ...stopping import DIVERGENCE_FACTOR, StoppingRule
 from . import checkpoint as _ckpt
 from .ansatz import boundary_ansatz
 from .losses import LOSSES, make_loss
 from .sampler import Sampler, points_per_step_for
 
 __all__ = ["DeepRitz", "deep_ritz", "TrainingStepper", "TrainingClock", "PAPER_WIDTHS", "default_widths",
-           "step_cost_lower_bound"]
+           "step_cost_lower_bound", "deep_ritz_bytes"]
 
 PAPER_WIDTHS = (1, 4000, 500, 400, 1)
 
@@ -47,6 +49,21 @@ def default_widths(dim: int) -> tuple:
     ((1, 4000, 500, 400, 1), (2, 64, 64, 64, 1))
     """
     return PAPER_WIDTHS if dim == 1 else (dim, 64, 64, 64, 1)
+
+
+def deep_ritz_bytes(grid, widths, loss: str = "ritz", batch_size=None, itemsize: int = 4) -> int:
+    """Estimated bytes of a :class:`DeepRitz` on ``grid``: :func:`~hybridsolve.nn.training_bytes` for the larger
+    of a step's batch and the full-batch loss (all grid points, with input tangents for ``"ritz"``), plus the
+    collocation points and their per-point data.
+
+    >>> import hybridsolve as hs
+    >>> deep_ritz_bytes(hs.problems.paper_1d(n=1000).grid, (1, 4000, 500, 400, 1)) > 4 * 2_000_000 * 4
+    True
+    """
+    points = max(points_per_step_for(grid, loss, batch_size), grid.size)
+    tangents = grid.dim if loss == "ritz" else 0
+    sampler = grid.size * (grid.dim + 6) * itemsize + grid.size * (grid.dim + 2) * 8
+    return training_bytes(widths, points, tangents=tangents, itemsize=itemsize) + sampler
 
 
 def _default_std(dim: int) -> float:
@@ -120,9 +137,12 @@ class DeepRitz:
                  batch_size=None, hard_bc: bool = False, **unknown):
         if unknown:
             check_options(DeepRitz.__init__, unknown, "DeepRitz")
+        require_problem(problem)
         dim = problem.grid.dim
-        if loss not in LOSSES:
+        if not (isinstance(loss, str) and loss in LOSSES):
             raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+        if not (isinstance(activation, str) and activation in ACTIVATIONS):
+            raise ValueError(f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}")
         self.widths = check_widths(default_widths(dim) if widths is None else widths, dim)
         self.init_std = _default_std(dim) if init_std is None else require_positive("init_std", init_std)
         self.lr = require_positive("lr", lr)
@@ -136,6 +156,10 @@ class DeepRitz:
         self.hard_bc = bool(hard_bc)
         self.dtype = resolve_dtype(dtype)
         self.device = resolve_device(device)
+        need = deep_ritz_bytes(problem.grid, self.widths, loss, self.batch_size, self.dtype.itemsize)
+        _memory.require(need, f"Deep Ritz with widths={list(self.widths)} on n={problem.grid.n}: the network, its "
+                              f"Adam state and the activations of {problem.grid.size:,} points",
+                        fix="use narrower layers or a smaller n")
         self.net = MLP(self.widths, activation=activation, init_std=self.init_std, seed=self.seed,
                        dtype=self.dtype, device=self.device)
         self.optimizer = adam(self.net, self.lr)
@@ -258,6 +282,8 @@ class DeepRitz:
             check_options(DeepRitz.run, unknown, "DeepRitz.run")
         steps = require_int("steps", steps, minimum=0)
         observe_every = require_int("observe_every", observe_every, minimum=1)
+        check_monitor(monitor, self.problem)
+        as_observers(callback, monitor)
         rule = StoppingRule.from_options(self.problem, target_error=target_error, reference=reference,
                                          maxiter=steps, default_rtol=0.0)
         fresh = not (len(self.history) and self.history.last.step == self.steps_done)   # else: resumed, recorded
@@ -275,8 +301,11 @@ class DeepRitz:
                       timed_checks=False, start_step=self.steps_done, initial_check=fresh, progress=progress,
                       unit="step")
         if out.reason == "diverged":
+            res = (out.metrics or {}).get("residual", math.nan)
+            what = ("the network output is non-finite" if not math.isfinite(res) else
+                    f"the residual ‖b − Au‖ = {res:.3g} grew past {DIVERGENCE_FACTOR:.0e} × its start")
             raise FloatingPointError(out.error or (
-                f"Deep Ritz diverged: the network output is non-finite at step {self.steps_done} (lr={self.lr:g}); "
+                f"Deep Ritz diverged: {what} at step {self.steps_done} (lr={self.lr:g}); "
                 "the history so far is kept in .history. Lower lr or use float64."))
         u = stepper.iterate()
         metrics = out.metrics or rule.measure(u)   # the last check was at the last step (none in a resumed run(0))
@@ -429,9 +458,19 @@ def deep_ritz(problem, *, widths=None, activation="tanh", init_std=None, lr=5e-4
     """
     if unknown:
         check_options(deep_ritz, unknown, "method 'deep_ritz'")
+    # every argument is checked before the network is built
+    require_problem(problem)
+    check_monitor(monitor, problem)
+    as_observers(callback, monitor)
+    steps = require_int("steps", steps, minimum=0)
+    require_int("observe_every", observe_every, minimum=1)
+    StoppingRule.from_options(problem, target_error=target_error, reference=reference, maxiter=steps, default_rtol=0.0)
+    if not isinstance(resume, (bool, np.bool_)):
+        raise ValueError(f"resume must be True or False; got {resume!r}")
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        _ckpt.read(checkpoint)   # a foreign or corrupt file is refused before any training
     dr = DeepRitz(problem, widths=widths, activation=activation, init_std=init_std, lr=lr, loss=loss, beta=beta,
                   dtype=dtype, device=device, seed=seed, batch_size=batch_size, hard_bc=hard_bc)
-    steps = require_int("steps", steps, minimum=0)
     if checkpoint is not None and resume and Path(checkpoint).exists():
         dr.load_checkpoint(checkpoint)
     return dr.run(max(steps - dr.steps_done, 0), monitor=monitor, observe_every=observe_every,
