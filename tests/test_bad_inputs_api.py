@@ -191,6 +191,18 @@ CASES = [
         np.zeros((4, 1, 4, 4), np.float32), np.array([0, 1, 2, 5]), np.zeros((0, 1, 4, 4), np.float32),
         np.zeros(0, np.int64), n_classes=2)), V, "y_train"),
     ("train callback int", lambda: _train(callback=5), V, "callback"),
+    ("hybrid switch -3", lambda: hs.solve(p1(), "hybrid", switch=-3, target_error=0.1), V, "switch=-3"),
+    ("hybrid switch_at -1", lambda: hs.solve(p1(), "hybrid", switch="fixed", switch_at=-1, target_error=0.1), V,
+     "switch_at"),
+    ("hybrid fixed with a list", lambda: hs.solve(p1(), "hybrid", switch="fixed", switch_at=[1, 2], target_error=0.1),
+     V, "switch_at"),
+    ("hybrid dnn list", lambda: hs.solve(p1(), "hybrid", switch=0, dnn=[1, 2], target_error=0.1), V, "dnn="),
+    ("hybrid correction_dnn int", lambda: hs.solve(p1(), "hybrid", switch=0, mode="alternating", correction_dnn=5,
+                                                   target_error=0.1), V, "correction_dnn"),
+    ("hybrid seed text", lambda: hs.solve(p1(), "hybrid", switch=0, seed="a", target_error=0.1), V, "seed"),
+    ("hybrid omega 2.5", lambda: hs.solve(p1(), "hybrid", switch=0, omega=2.5, target_error=0.1), V, "omega"),
+    ("hybrid dnn option unknown", lambda: hs.solve(p1(), "hybrid", switch=0, dnn=dict(learning_rate=1),
+                                                   target_error=0.1), V, "learning_rate"),
 ]
 
 

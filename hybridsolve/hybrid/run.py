@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .._util import check_options, require_int, require_positive
+from .._util import check_options, require_int, require_omega, require_positive
 from ..history import History
 from ..iteration import Checker
 from ..result import SolveResult
@@ -70,10 +70,19 @@ class HybridRun:
         if isinstance(switch, str) and switch in ("fixed", "sweep"):
             if switch_at is None:
                 raise ValueError(f"switch={switch!r} needs switch_at= (an int M for 'fixed', a list of Ms for 'sweep')")
-            switch = Fixed(switch_at) if switch == "fixed" else Sweep(switch_at)
+            if switch == "fixed" and isinstance(switch_at, (list, tuple)):
+                raise ValueError(f"switch='fixed' takes one switch point, switch_at=M; got switch_at={switch_at!r} "
+                                 "(a list of Ms is switch='sweep')")
+            try:
+                switch = Fixed(switch_at) if switch == "fixed" else Sweep(switch_at)
+            except ValueError as exc:
+                raise ValueError(f"switch_at={switch_at!r}: {exc}") from None
         elif switch_at is not None:
             raise ValueError("switch_at= is only used with switch='fixed' or switch='sweep'")
-        policy = make_policy(switch)
+        try:
+            policy = make_policy(switch)
+        except ValueError as exc:
+            raise ValueError(f"switch={switch!r}: {exc}" if not str(exc).startswith("switch=") else str(exc)) from None
         if mode == "alternating" and policy.oracle:
             raise ValueError("mode='alternating' needs a single-run policy (adaptive or fixed), not Sweep")
         target_error = require_positive("target_error", target_error, allow_none=True)
@@ -93,11 +102,16 @@ class HybridRun:
         if classical == "multigrid" and check_every is not None:
             raise ValueError("check_every= sets the stopping-check interval of jacobi and gauss_seidel; "
                              "multigrid checks after every cycle")
-        omega = require_positive("omega", omega)
+        omega = require_omega(omega)
         if classical != "jacobi" and omega != 1.0:
             raise ValueError(f"omega= is the weight of classical='jacobi'; classical={classical!r} does not take it")
         from ..solvers.deep_ritz import DeepRitz
 
+        for name, value in (("dnn", dnn), ("correction_dnn", correction_dnn)):
+            if value is not None and not isinstance(value, dict):
+                raise ValueError(f"{name}= takes a dict of DeepRitz options (e.g. dict(widths=[1, 64, 1], lr=1e-3)); "
+                                 f"got {type(value).__name__} {value!r}")
+        seed = require_int("seed", seed, minimum=0)
         dnn = dict(dnn or {})
         dnn.setdefault("seed", seed)
         check_options(DeepRitz.__init__, dnn, "the hybrid's dnn=dict(...)")
