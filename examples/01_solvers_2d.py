@@ -16,19 +16,10 @@
 # `HYBRIDSOLVE_EXAMPLE_OUT=DIR`); `HYBRIDSOLVE_EXAMPLE_SIZE=test` runs a small, fast version.
 
 # %%
-import os
-import sys
-from pathlib import Path
 
 import hybridsolve as hs
 
-SIZE = os.environ.get("HYBRIDSOLVE_EXAMPLE_SIZE", "normal")
-if SIZE not in ("normal", "test"):
-    raise SystemExit(f"HYBRIDSOLVE_EXAMPLE_SIZE={SIZE!r}: valid values are 'normal' (default) and 'test'")
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv[1:-1] else \
-    Path(os.environ.get("HYBRIDSOLVE_EXAMPLE_OUT") or HERE / "output")
-OUT.mkdir(parents=True, exist_ok=True)
+from _settings import OUT, SIZE  # examples/_settings.py: the size and the output folder
 
 n = 128 if SIZE == "normal" else 32
 dnn_steps = 1000 if SIZE == "normal" else 30

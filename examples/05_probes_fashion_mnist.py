@@ -20,9 +20,7 @@
 # `HYBRIDSOLVE_EXAMPLE_OUT=DIR`); `HYBRIDSOLVE_EXAMPLE_SIZE=test` runs a small, fast version.
 
 # %%
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -30,13 +28,7 @@ from hybridsolve import probes
 from hybridsolve.plots import savefig
 from hybridsolve.plots.probes import plot_filtering, plot_projection
 
-SIZE = os.environ.get("HYBRIDSOLVE_EXAMPLE_SIZE", "normal")
-if SIZE not in ("normal", "test"):
-    raise SystemExit(f"HYBRIDSOLVE_EXAMPLE_SIZE={SIZE!r}: valid values are 'normal' (default) and 'test'")
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv[1:-1] else \
-    Path(os.environ.get("HYBRIDSOLVE_EXAMPLE_OUT") or HERE / "output")
-OUT.mkdir(parents=True, exist_ok=True)
+from _settings import OUT, SIZE  # examples/_settings.py: the size and the output folder
 
 if SIZE == "normal":
     n_train, n_test, epochs = 3000, 1000, 100

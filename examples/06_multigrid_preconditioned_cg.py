@@ -12,17 +12,11 @@
 # with the V-cycle the count stays about constant as n grows. We compare the two on `smooth_2d`,
 # check M's symmetry on random vectors, and compare with `hs.solve(p, "multigrid")` alone.
 #
-# If the installed hybridsolve has no `Multigrid.aspreconditioner()` yet, the example says so and
-# exits with status 77 (skipped).
-#
 # Run: `python examples/06_multigrid_preconditioned_cg.py [--out DIR]` (default `examples/output/`,
 # or `HYBRIDSOLVE_EXAMPLE_OUT=DIR`); `HYBRIDSOLVE_EXAMPLE_SIZE=test` runs a small, fast version.
 
 # %%
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, cg
@@ -31,18 +25,7 @@ import hybridsolve as hs
 from hybridsolve.plots import new_figure, savefig
 from hybridsolve.solvers.multigrid import Multigrid
 
-SIZE = os.environ.get("HYBRIDSOLVE_EXAMPLE_SIZE", "normal")
-if SIZE not in ("normal", "test"):
-    raise SystemExit(f"HYBRIDSOLVE_EXAMPLE_SIZE={SIZE!r}: valid values are 'normal' (default) and 'test'")
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv[1:-1] else \
-    Path(os.environ.get("HYBRIDSOLVE_EXAMPLE_OUT") or HERE / "output")
-OUT.mkdir(parents=True, exist_ok=True)
-
-if not hasattr(Multigrid, "aspreconditioner"):
-    print("SKIP (missing feature): this hybridsolve has no Multigrid.aspreconditioner() yet; the example needs "
-          "hybridsolve.solvers.multigrid.Multigrid(problem).aspreconditioner()", file=sys.stderr)
-    raise SystemExit(77)
+from _settings import OUT, SIZE  # examples/_settings.py: the size and the output folder
 
 ns = [64, 128, 256, 512] if SIZE == "normal" else [32, 64]
 rtol = 1e-10

@@ -1,9 +1,9 @@
 """Every script in examples/ runs at its test size (HYBRIDSOLVE_EXAMPLE_SIZE=test) in a fresh process and
 writes its figure; each is a percent-cell script with a title cell, linked from docs/index.md.
 
-An example that needs something this installation lacks (the Fashion-MNIST files, a feature of
-another branch) exits with status 77 and says why: the test is then skipped with that reason —
-except missing data under HYBRIDSOLVE_REQUIRE_DATA=1 (CI), which fails.
+An example that needs data this installation lacks (the Fashion-MNIST files) exits with status 77 and
+says why: the test is then skipped with that reason — except under HYBRIDSOLVE_REQUIRE_DATA=1 (CI),
+where it fails.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_example_runs_at_test_size(script, tmp_path):
     said = (proc.stdout + proc.stderr).strip()
     if proc.returncode == SKIP:
         reason = next((ln for ln in said.splitlines() if ln.startswith("SKIP")), said[-300:])
-        if "(missing data)" in reason and os.environ.get("HYBRIDSOLVE_REQUIRE_DATA") == "1":
+        if os.environ.get("HYBRIDSOLVE_REQUIRE_DATA") == "1":
             pytest.fail(reason)
         pytest.skip(f"{script.name}: {reason}")
     assert proc.returncode == 0, f"{script.name} failed after {elapsed:.1f} s:\n{said[-3000:]}"
