@@ -1,6 +1,6 @@
 """What every example shares: its size and where it writes its figures.
 
-``HYBRIDSOLVE_EXAMPLE_SIZE``: ``normal`` (default) or ``test`` (seconds, as ``tests/test_examples.py``
+``HYBRIDSOLVE_EXAMPLE_SIZE``: ``normal`` (default) or ``test`` (seconds, as ``tests/integration/test_examples.py``
 runs them). Output: ``--out DIR`` on the command line, else ``HYBRIDSOLVE_EXAMPLE_OUT``, else
 ``examples/output/`` (git-ignored).
 """

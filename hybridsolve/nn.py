@@ -12,7 +12,7 @@ training kernel, :meth:`MLP.value_and_grad`, that
 * back-propagates by hand with preallocated buffers.
 
 This is what makes one Adam step of the paper's 1-4000-500-400-1 network run near the machine's
-matmul rate (see ``docs/deep_ritz.md``); it is tested against autograd in ``tests/test_nn.py``.
+matmul rate (see ``docs/deep_ritz.md``); it is tested against autograd in ``tests/unit/test_nn.py``.
 
 >>> import torch
 >>> net = MLP((1, 8, 1), activation="tanh", init_std=0.1, seed=0)

@@ -21,7 +21,7 @@ import hybridsolve as hs
 from hybridsolve import cases
 from hybridsolve.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- --set overrides -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import hybridsolve as hs
 from hybridsolve.hybrid import Adaptive, Fixed, Sweep
 
 SMALL = dict(widths=[1, 16, 16, 1], lr=3e-3, init_std=0.5)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class RecordingMonitor:

@@ -12,7 +12,7 @@ import hybridsolve as hs  # noqa: E402
 from hybridsolve import operators, problems  # noqa: E402
 from hybridsolve.solvers.deep_ritz import DeepRitz, deep_ritz  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 SMALL = dict(widths=(1, 16, 16, 1), init_std=0.5, lr=5e-3)
 
 

@@ -14,7 +14,7 @@ from hybridsolve.history import History  # noqa: E402
 from hybridsolve.probes import FilteringProbe, ProjectionProbe, data, models, one_hot  # noqa: E402
 from hybridsolve.probes.train import train  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _toy(rng, n=96, n_test=32):

@@ -82,7 +82,7 @@ def test_every_experiment_module_imports_and_every_case_validates():
 
     cases.kinds()
     assert cases.IMPORT_ERRORS == {}
-    root = Path(__file__).resolve().parents[1] / "cases"
+    root = Path(__file__).resolve().parents[2] / "cases"
     for path in sorted(root.glob("*.toml")):
         load_case(path)
         load_case(path, smoke=True)

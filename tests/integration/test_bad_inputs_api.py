@@ -4,7 +4,7 @@ kind whose message names the argument (and says what is allowed).
 Wrong values and wrong types are ValueError (the package's one convention, as for unknown option names);
 a missing file is FileNotFoundError; an estimate that does not fit in memory is
 :class:`hybridsolve._memory.InsufficientMemory` (a MemoryError), raised without allocating.
-The hostile sweep these cases come from is ``tests/hostile_sweep.py``.
+The hostile sweep these cases come from is ``tests/integration/hostile_sweep.py``.
 """
 from __future__ import annotations
 

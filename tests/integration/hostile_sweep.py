@@ -9,7 +9,7 @@ limit and an address-space limit, classified as
 * ``ok``     — an edge input accepted with an honest outcome;
 * ``hang``   — past the time limit.
 
-Run from a checkout's root: ``PYTHONPATH=$PWD python tests/hostile_sweep.py [--verbose] [-k SUBSTR]``.
+Run from a checkout's root: ``PYTHONPATH=$PWD python tests/integration/hostile_sweep.py [--verbose] [-k SUBSTR]``.
 Not a test module (pytest collects only ``test_*.py``); the assertions live in ``test_bad_inputs_api.py``.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ except ModuleNotFoundError:  # Python 3.10
 from hybridsolve import History, Record, cases
 from hybridsolve.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_list_and_describe(capsys, monkeypatch):

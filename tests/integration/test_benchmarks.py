@@ -14,7 +14,7 @@ import benchmarks
 from benchmarks.__main__ import main
 from hybridsolve.cases import load_case
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
