@@ -103,7 +103,8 @@ class Fixed(SwitchPolicy):
 
     name = "fixed"
 
-    def __init__(self, steps: int):
+    def __init__(self, steps: int, **unknown):
+        reject_unknown(unknown, ("steps",), "Fixed")
         self.steps = require_int("Fixed(steps)", steps, minimum=0)
 
     @property
@@ -142,7 +143,8 @@ class Sweep(SwitchPolicy):
     needs_target = True
     oracle = True
 
-    def __init__(self, Ms):
+    def __init__(self, Ms, **unknown):
+        reject_unknown(unknown, ("Ms",), "Sweep")
         try:
             Ms = sorted({require_int("Sweep(Ms) entry", m, minimum=0) for m in Ms})
         except TypeError:

@@ -203,6 +203,8 @@ CASES = [
     ("hybrid omega 2.5", lambda: hs.solve(p1(), "hybrid", switch=0, omega=2.5, target_error=0.1), V, "omega"),
     ("hybrid dnn option unknown", lambda: hs.solve(p1(), "hybrid", switch=0, dnn=dict(learning_rate=1),
                                                    target_error=0.1), V, "learning_rate"),
+    ("Fixed unknown option", lambda: __import__("hybridsolve.hybrid", fromlist=["Fixed"]).Fixed(3, foo=1), V, "foo"),
+    ("Sweep unknown option", lambda: __import__("hybridsolve.hybrid", fromlist=["Sweep"]).Sweep([1], bar=2), V, "bar"),
 ]
 
 
