@@ -54,10 +54,11 @@ def load(topic: str):
 
 
 def run(topic: str, out=None, *, smoke: bool = False, update_docs: bool = False, docs=DOCS,
-        verbose: bool = True) -> dict:
+        verbose: bool = True, force: bool = False) -> dict:
     """Run the benchmark ``topic`` into ``out`` (default ``results/bench_<topic>[-smoke]``); returns
     the summary (its ``"markdown"`` is the table). With ``update_docs``, and only then, the table
     replaces the section ``topic`` of ``docs`` (default: this checkout's docs/benchmarks.md).
+    A directory that holds an earlier run is refused unless ``force`` (which clears it first).
 
     >>> run("monitor", smoke=True, update_docs=True)
     Traceback (most recent call last):
@@ -71,7 +72,7 @@ def run(topic: str, out=None, *, smoke: bool = False, update_docs: bool = False,
     load(topic)
     if out is None:
         out = Path("results") / (f"bench_{topic}" + ("-smoke" if smoke else ""))
-    summary = run_case(case_path(topic), out=out, smoke=smoke, verbose=verbose)
+    summary = run_case(case_path(topic), out=out, smoke=smoke, verbose=verbose, force=force)
     if update_docs:
         md = summary.get("markdown")
         if not isinstance(md, str) or not md.strip():

@@ -1,4 +1,4 @@
-"""``python -m benchmarks TOPIC [--out DIR] [--smoke] [--update-docs] [--docs FILE]`` (from the repository root).
+"""``python -m benchmarks TOPIC [--out DIR] [--smoke] [--force] [--update-docs] [--docs FILE]`` (from the repository root).
 
 Runs ``benchmarks/cases/bench_TOPIC.toml`` into a results directory and prints its markdown table.
 ``docs/benchmarks.md`` is rewritten (the section TOPIC only) with ``--update-docs``, and never otherwise.
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("topic", choices=TOPICS, help="which benchmark")
     ap.add_argument("--out", type=Path, default=None, help="results directory (default results/bench_TOPIC[-smoke])")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (checks the code runs; never written to the docs)")
+    ap.add_argument("--force", action="store_true", help="clear --out first when it holds an earlier run")
     ap.add_argument("--update-docs", action="store_true",
                     help="write the table into its section of the docs file (full-size runs only)")
     ap.add_argument("--docs", type=Path, default=DOCS, help=f"the docs file for --update-docs (default {DOCS})")
@@ -32,12 +33,14 @@ def main(argv=None) -> int:
         return 2
     from hybridsolve._logging import cli_logging
     from hybridsolve.cases import CaseError
+    from hybridsolve.rundir import RunDirError
 
     try:
         # the runners' progress lines (log records of benchmarks.* and hybridsolve.*) on stderr
         with cli_logging(logging.INFO, names=("hybridsolve", "benchmarks")):
-            summary = run(args.topic, args.out, smoke=args.smoke, update_docs=args.update_docs, docs=args.docs)
-    except CaseError as exc:
+            summary = run(args.topic, args.out, smoke=args.smoke, update_docs=args.update_docs, docs=args.docs,
+                          force=args.force)
+    except (CaseError, RunDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     md = summary.get("markdown")

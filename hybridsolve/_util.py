@@ -215,3 +215,19 @@ def require_omega(omega, name: str = "omega") -> float:
     if not (math.isfinite(v) and 0.0 < v < 2.0):
         raise ValueError(f"{name}={omega!r} is outside (0, 2): weighted Jacobi and SOR diverge for ω ≤ 0 or ω ≥ 2")
     return v
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the current umask (``0o666 & ~umask``; 0o644 under umask 022).
+
+    >>> import os
+    >>> old = os.umask(0o027); oct(file_mode()); _ = os.umask(old)
+    '0o640'
+    """
+    return 0o666 & ~_umask()

@@ -20,13 +20,18 @@ with ``"status": "running"`` first so an interrupted run is recognisable and kee
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import platform
+import re
+import signal
+import threading
 import time
 import types
 import typing
@@ -39,10 +44,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser as the package tomli (a dependency there)
     import tomli as tomllib
 
-from .history import History, atomic_write_text
+from . import rundir
+from .history import History
+from .schema import ParamError, check_params, param, shown
 
-__all__ = ["register_kind", "kinds", "RunContext", "Case", "load_case", "run_case", "find_cases",
-           "bundled_cases_dir", "resolve_case_path", "from_dict", "parse_override", "CaseError"]
+__all__ = ["register_kind", "kinds", "RunContext", "RunInterrupted", "Case", "load_case", "run_case", "find_cases",
+           "bundled_cases_dir", "resolve_case_path", "from_dict", "parse_override", "default_out", "CaseError",
+           "param"]
 
 _log = logging.getLogger(__name__)
 
@@ -57,6 +65,12 @@ class _Kind:
     params: type
     runner: Callable
     module: str
+    resume: bool | str = False   # True: --resume continues a run; a string: why this kind cannot resume
+    preflight: Callable | None = None  # preflight(params): checks that need the problem built (before any run)
+
+    @property
+    def resumable(self) -> bool:
+        return self.resume is True
 
 
 _KINDS: dict[str, _Kind] = {}
@@ -64,13 +78,20 @@ _DISCOVERED = False
 IMPORT_ERRORS: dict[str, str] = {}  # experiment modules that failed to import, with the error
 
 
-def register_kind(name: str, params: type):
-    """Decorator registering ``runner(params, ctx) -> dict`` as the case kind ``name``."""
+def register_kind(name: str, params: type, *, resume: bool | str = False, preflight: Callable | None = None):
+    """Decorator registering ``runner(params, ctx) -> dict`` as the case kind ``name``.
+
+    ``resume=True``: the runner continues an interrupted run when ``ctx.resume`` is set (from its
+    checkpoints and saved records); otherwise ``--resume`` is refused before anything runs, with
+    ``resume`` (a string) as the reason when one is given. ``preflight(params)``: checks that need more
+    than the params (the problem built, the solvers' own option checks); run by ``run`` and ``describe``
+    before anything is written, raising ValueError (a :class:`~hybridsolve.schema.ParamError`) for a bad value.
+    """
     if not dataclasses.is_dataclass(params):
         raise TypeError(f"params for kind {name!r} must be a dataclass")
 
     def deco(runner):
-        _KINDS[name] = _Kind(name, params, runner, runner.__module__)
+        _KINDS[name] = _Kind(name, params, runner, runner.__module__, resume, preflight)
         return runner
 
     return deco
@@ -164,8 +185,9 @@ def _coerce(value, tp, where: str):
     raise CaseError(f"{where} must be {_type_name(tp)}; got {value!r}")
 
 
-def from_dict(cls, data: dict, where: str = "params"):
-    """Build dataclass ``cls`` from ``data``, validating keys and types against its annotations.
+def from_dict(cls, data: dict, where: str = "params", check: bool = True):
+    """Build dataclass ``cls`` from ``data``, validating keys and types against its annotations, and
+    (``check``) the values against the fields' rules (:mod:`hybridsolve.schema`).
 
     >>> from dataclasses import dataclass
     >>> @dataclass
@@ -190,9 +212,14 @@ def from_dict(cls, data: dict, where: str = "params"):
     if missing:
         raise CaseError(f"{where}: missing required key {missing[0]!r}")
     try:
-        return cls(**kwargs)
+        obj = cls(**kwargs)
+        if check:
+            check_params(obj)
+    except ParamError as exc:
+        raise CaseError(f"{where}: {exc}") from None
     except (ValueError, TypeError) as exc:  # __post_init__ checks
-        raise CaseError(f"{where}: {exc}") from exc
+        raise CaseError(f"{where}: {exc}") from None
+    return obj
 
 
 # -- case files -------------------------------------------------------------------------------
@@ -235,22 +262,24 @@ def load_case(path, smoke: bool = False, overrides=()) -> Case:
     (16, 1e-06, {'smoke.n': 16, 'params.rtol': 1e-06})
     """
     path = Path(path)
-    if not path.exists():
-        raise CaseError(f"case file {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: not valid TOML: {exc}") from exc
+    raw = _read_toml(path)
     unknown = [k for k in raw if k not in _TOP_KEYS]
     if unknown:
         raise CaseError(f"{path}: unknown top-level key {unknown[0]!r}; valid keys: {', '.join(_TOP_KEYS)}")
+    registry = kinds()
     kind_name = raw.get("kind")
     if not isinstance(kind_name, str):
-        raise CaseError(f"{path}: key 'kind' must name an experiment kind")
-    registry = kinds()
+        what = "is missing" if kind_name is None else f"= {shown(kind_name)}"
+        raise CaseError(f"{path}: key 'kind' {what}: must name an experiment kind, one of "
+                        f"{', '.join(sorted(registry))}")
     if kind_name not in registry:
-        broken = "".join(f"\n  (module {m} failed to import: {e})" for m, e in IMPORT_ERRORS.items())
+        broken = "".join(f" (module {m} failed to import: {e})" for m, e in IMPORT_ERRORS.items())
         raise CaseError(f"{path}: unknown kind {kind_name!r}; valid kinds: {', '.join(sorted(registry))}{broken}")
+    name = raw.get("name", path.stem)
+    _check_name(name, path)
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise CaseError(f"{path}: key 'description' = {shown(description)}: must be a string")
     params = raw.get("params", {})
     smoke_table = raw.get("smoke", {})
     for key, table in (("params", params), ("smoke", smoke_table)):
@@ -266,7 +295,6 @@ def load_case(path, smoke: bool = False, overrides=()) -> Case:
             _set_nested(params if section == "params" else smoke_table, parts, typed, key)
             applied[key] = typed
     given = " with --set " + " ".join(f"{k}={_shown_value(v)}" for k, v in applied.items()) if applied else ""
-    from_dict(cls, smoke_table, f"{path} [smoke]{given}")  # validate overrides even when not used
     if smoke:
         shadowed = [k for k in applied if k.startswith("params.") and k.split(".")[1] in smoke_table]
         for k in shadowed:
@@ -274,11 +302,52 @@ def load_case(path, smoke: bool = False, overrides=()) -> Case:
             _log.warning("--set %s has no effect in this --smoke run: the case's [smoke] table sets %s = %s "
                          "(use --set smoke.%s=... to change it)", k, top, _shown_value(smoke_table[top]),
                          k.split(".", 1)[1])
-    merged = {**params, **smoke_table} if smoke else dict(params)
-    p = from_dict(cls, merged, f"{path} [params]" + (" with [smoke]" if smoke else "") + given)
-    name = raw.get("name", path.stem)
-    return Case(name=name, kind=kind_name, description=str(raw.get("description", "")), params=p,
+    # the run's own combination first, then the other one, so that a case that is valid as given but
+    # broken with (or without) its [smoke] table is refused by describe and list as well as by run
+    full, small = dict(params), {**params, **smoke_table}
+    where_full, where_small = f"{path} [params]{given}", f"{path} [params] with [smoke]{given}"
+    if smoke:
+        p = from_dict(cls, small, where_small)
+        from_dict(cls, full, where_full)
+    else:
+        p = from_dict(cls, full, where_full)
+        from_dict(cls, smoke_table, f"{path} [smoke]{given}", check=False)  # keys and types of the table alone
+        from_dict(cls, small, where_small)
+    return Case(name=name, kind=kind_name, description=description, params=p,
                 path=path, smoke=smoke, raw=raw, overrides=applied)
+
+
+def _read_toml(path: Path) -> dict:
+    """The TOML document at ``path``; CaseError (one line) for a missing, unreadable, binary or invalid file."""
+    if not path.exists():
+        raise CaseError(f"case file {path} does not exist")
+    if path.is_dir():
+        raise CaseError(f"case file {path} is a directory, not a TOML file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CaseError(f"case file {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{path}: not a UTF-8 text file (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                        "a case file is TOML text") from None
+    if "\x00" in text:
+        raise CaseError(f"{path}: not a text file (it contains NUL bytes); a case file is TOML text")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{path}: not valid TOML: {exc}") from None
+
+
+_NAME_OK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+
+
+def _check_name(name, path) -> None:
+    """A case ``name`` becomes the directory ``results/<name>``: one plain path component."""
+    if not isinstance(name, str) or not _NAME_OK.match(name) or ".." in name or len(name) > 120:
+        raise CaseError(f"{path}: key 'name' = {shown(name)}: must be a plain name for results/<name> (letters, "
+                        "digits, '_', '-', '.', '+'; no '/', no '..', not absolute, at most 120 characters)")
 
 
 # -- command-line overrides (--set section.key=value) ---------------------------------------------
@@ -494,12 +563,53 @@ def resolve_case_path(spec) -> Path:
 
 
 # -- running ------------------------------------------------------------------------------------
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM during a case run (a KeyboardInterrupt, so ``except KeyboardInterrupt`` sees both);
+    ``signal`` is the signal's name."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        self.signum = int(signum)
+        self.signal = signal.Signals(self.signum).name
+        super().__init__(self.signal)
+
+
+@contextlib.contextmanager
+def _interrupt_handlers():
+    """SIGINT and SIGTERM raise :class:`RunInterrupted` in the case runner (once: a second signal while
+    the runner saves what it has is logged and ignored). Only in the main thread; restored on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    state = {"first": None}
+
+    def handler(signum, frame):
+        if state["first"] is not None:
+            _log.warning("%s again: still saving what the run recorded (a moment; SIGKILL loses it)",
+                         signal.Signals(signum).name)
+            return
+        state["first"] = signum
+        raise RunInterrupted(signum)
+
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for sig in old:
+            signal.signal(sig, handler)
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h if h is not None else signal.SIG_DFL)
+
+
 class RunContext:
-    """What a case runner gets besides its params: where to write, and helpers that write atomically.
+    """What a case runner gets besides its params: where to write, and helpers that write atomically
+    (with the permissions the umask gives).
 
     :meth:`log` is the runner's progress line: an INFO record on the logger of the runner's module
     (``hybridsolve.experiments.poisson`` …), shown only where logging is configured (the CLI does);
-    ``verbose=False`` drops the lines.
+    ``verbose=False`` drops the lines. ``resume``: continue what an earlier, interrupted run of the
+    same case recorded in this directory (kinds registered with ``resume=True``). A runner that is
+    interrupted (SIGINT/SIGTERM raise :class:`RunInterrupted`, a KeyboardInterrupt) saves what it has
+    and re-raises; :meth:`note` adds lines about it (e.g. the checkpoint's step) to the summary.
     """
 
     def __init__(self, out: Path, case: Case, progress=None, resume: bool = False, verbose: bool = True):
@@ -512,11 +622,16 @@ class RunContext:
         self.resume = resume
         self.verbose = verbose
         self.files: list[str] = []
+        self.notes: dict = {}
         self.out.mkdir(parents=True, exist_ok=True)
 
     def log(self, msg: str) -> None:
         if self.verbose:
             self.logger.info("[%s] %s", self.case.name, msg)
+
+    def note(self, **info) -> None:
+        """Facts for the summary (an interrupted run's ``checkpoint_step``, a resumed run's ``resumed_at`` …)."""
+        self.notes.update(info)
 
     def path(self, name: str) -> Path:
         return self.out / name
@@ -525,10 +640,15 @@ class RunContext:
         if name not in self.files:
             self.files.append(name)
 
+    def fix_modes(self) -> None:
+        """Files written by other writers (``tempfile`` makes them 0600) get the umask's permissions."""
+        rundir.fix_modes(self.out)
+
     def save_history(self, history: History, name: str = "history") -> Path:
         history.save(self.out / name)
         self._note(f"{name}.json")
         self._note(f"{name}.npz")
+        self.fix_modes()
         return self.out / f"{name}.json"
 
     def load_history(self, name: str = "history") -> History | None:
@@ -541,55 +661,226 @@ class RunContext:
 
         target = savefig(fig, self.out / f"{name}.png", dpi=dpi)
         self._note(target.name)
+        self.fix_modes()
         return target
 
     def save_json(self, obj, name: str) -> Path:
+        """``<name>.json``: strict JSON (non-finite numbers as null, with a ``<key>_nonfinite`` reason)."""
         target = self.out / f"{name}.json"
-        atomic_write_text(target, json.dumps(_json_ready(obj), indent=2, allow_nan=True))
+        rundir.write_text(target, rundir.dumps_strict(_json_ready(obj), indent=2))
         self._note(target.name)
         return target
 
     def save_text(self, text: str, name: str) -> Path:
         target = self.out / name
-        atomic_write_text(target, text)
+        rundir.write_text(target, text)
         self._note(name)
         return target
 
+    # -- state for --resume ------------------------------------------------------------------------
+    def save_state(self, obj, name: str = "progress") -> Path:
+        """Small JSON state a runner keeps for ``--resume`` (which stages finished, their numbers).
+        NaN and infinities are kept (this file is read back by Python, not by other tools)."""
+        from .history import to_json
+
+        target = self.out / f"{name}.json"
+        rundir.write_text(target, json.dumps(to_json(_json_ready(obj)), indent=1, allow_nan=True))
+        self._note(target.name)
+        return target
+
+    def load_state(self, name: str = "progress") -> dict | None:
+        """The state saved by :meth:`save_state` when resuming (None when not resuming or none saved)."""
+        from .history import from_json
+
+        p = self.out / f"{name}.json"
+        if not self.resume or not p.exists():
+            return None
+        return from_json(json.loads(p.read_text()))
+
+
+def preflight(case: Case) -> None:
+    """The kind's pre-flight checks of ``case`` (see :func:`register_kind`); CaseError naming the file."""
+    kind = _KINDS[case.kind]
+    if kind.preflight is None:
+        return
+    given = " with --set " + " ".join(f"{k}={_shown_value(v)}" for k, v in case.overrides.items()) \
+        if case.overrides else ""
+    where = f"{case.path} [params]" + (" with [smoke]" if case.smoke else "") + given
+    try:
+        kind.preflight(case.params)
+    except (ValueError, TypeError) as exc:
+        raise CaseError(f"{where}: {exc}") from None
+
+
+def default_out(case: Case) -> Path:
+    """``results/<case name>`` (``-smoke`` appended for smoke runs), relative to the working directory.
+
+    >>> str(default_out(load_case(resolve_case_path("poisson_2d"), smoke=True)))
+    'results/poisson_2d-smoke'
+    """
+    return Path("results") / (case.name + ("-smoke" if case.smoke else ""))
+
+
+def _config_difference(old: dict, new: dict) -> str | None:
+    """The first difference between two resolved cases that matters for a resume, in words."""
+    for key in ("kind", "smoke"):
+        if old.get(key) != new.get(key):
+            return f"{key} was {shown(old.get(key))}, now {shown(new.get(key))}"
+    a, b = old.get("params", {}), new.get("params", {})
+
+    def walk(x, y, where):
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in list(x) + [k for k in y if k not in x]:
+                d = walk(x.get(k), y.get(k), f"{where}.{k}")
+                if d:
+                    return d
+            return None
+        return None if x == y else f"{where} was {shown(x)}, now {shown(y)}"
+
+    return walk(a, b, "params")
+
+
+def _prepare(case: Case, out: Path, resume: bool, force: bool) -> tuple[rundir.Lock, dict, bool]:
+    """Check, make and lock ``out``; apply ``force``/``resume``. Returns (lock, previous state, made now).
+    Raises RunDirError / CaseError (one line) without leaving anything behind."""
+    import tomli_w
+
+    if resume and force:
+        raise CaseError("--resume and --force exclude each other: --resume continues the run in the directory, "
+                        "--force clears it first")
+    kind = _KINDS[case.kind]
+    if resume and not kind.resumable:
+        why = kind.resume if isinstance(kind.resume, str) and kind.resume else "it keeps no checkpoints"
+        raise CaseError(f"--resume: kind {case.kind!r} cannot resume ({why}); run it again with --force "
+                        f"(which clears {out}) or choose another --out")
+    rundir.check_out(out)
+    if resume and rundir.run_state(out)["status"] == "empty":
+        raise CaseError(f"--resume: nothing to resume in {out} (no earlier run there); run without --resume")
+    made = rundir.make_out(out)
+    lock = rundir.Lock(out)
+    try:
+        lock.acquire()
+        state = rundir.run_state(out)
+        status = state["status"]
+        if status == "killed":
+            _log.warning("%s: the earlier run (pid %s) was killed while running; its records and checkpoint are kept",
+                         out, state["pid"])
+            rundir.mark_killed(out, state)
+        if status == "running":
+            raise CaseError(f"{out} is in use: its summary says running, by pid {state['pid']} (still alive); wait "
+                            "for that run to finish or choose another --out")
+        if status == "empty":
+            pass
+        elif force:
+            removed = rundir.clear(out)
+            _log.warning("--force: cleared %s (%d entries of the earlier run, status %s)", out, len(removed), status)
+        elif resume:
+            if status in ("foreign", "unreadable", "unknown"):
+                raise CaseError(f"--resume: {out} holds no readable run of this case (summary.json "
+                                f"{'missing' if status != 'unreadable' else 'unreadable'}); choose another --out")
+            if status == "done":
+                raise CaseError(f"--resume: the run in {out} is finished (status done); nothing to resume "
+                                "(--force runs it again from the start)")
+            cfg_path = out / "config.toml"
+            if cfg_path.exists():
+                old = tomllib.loads(cfg_path.read_text())
+                new = tomllib.loads(tomli_w.dumps(case.resolved()))
+                diff = _config_difference(old, new)
+                if diff:
+                    raise CaseError(f"--resume: {out} holds a run with other values ({diff}); resume with the "
+                                    "same case and --set values, or use --force to start again")
+        else:
+            what = (f"a run of case {state['summary'].get('case')!r} (status {status})" if state["summary"]
+                    else f"files ({', '.join(state['files'][:3])}{' ...' if len(state['files']) > 3 else ''})")
+            hint = ("--resume continues it, " if status in ("interrupted", "killed", "failed") and kind.resumable
+                    else "")
+            raise CaseError(f"{out} already holds {what}; {hint}--force clears it first, or choose another --out")
+    except BaseException:
+        lock.release()
+        if made:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise
+    return lock, state, made
+
+
+def _summary_files(out: Path) -> list[str]:
+    skip = {rundir.LOCK_NAME}
+    return sorted(n for n in os.listdir(out) if n not in skip and not n.endswith(".tmp"))
+
 
 def run_case(path, out=None, smoke: bool = False, progress=None, resume: bool = False, verbose: bool = True,
-             overrides=()) -> dict:
+             overrides=(), force: bool = False) -> dict:
     """Run a case file (a path, or the name of a bundled case); returns the summary dict (also
     written to ``<out>/summary.json``).
 
     ``out`` defaults to ``results/<case name>`` (``-smoke`` appended for smoke runs). ``overrides``:
     ``--set`` style changes of the case's tables (:func:`load_case`), recorded in ``config.toml``.
+
+    The case is validated completely before anything is made. A directory that already holds a run is
+    refused unless ``force`` (clear it first) or ``resume`` (continue it: kinds registered with
+    ``resume=True``; the case and its values must be the same). ``<out>/.lock`` keeps a second run out
+    while this one works. SIGINT and SIGTERM stop the run: the runner saves its records and checkpoint,
+    ``summary.json`` says ``"status": "interrupted"``, and :class:`RunInterrupted` is raised.
     """
     case = load_case(resolve_case_path(path), smoke=smoke, overrides=overrides)
-    if out is None:
-        out = Path("results") / (case.name + ("-smoke" if smoke else ""))
-    ctx = RunContext(Path(out), case, progress=progress, resume=resume, verbose=verbose)
+    if out is not None and str(out).strip() == "":
+        rundir.check_out(out)   # the empty path: refused, not read as "." (the working directory)
+    out = default_out(case) if out is None else Path(out)
+    if resume and force:
+        raise CaseError("--resume and --force exclude each other: --resume continues the run in the directory, "
+                        "--force clears it first")
+    rundir.check_out(out)
+    preflight(case)
+    lock, previous, _ = _prepare(case, out, resume, force)
     import tomli_w
 
-    atomic_write_text(ctx.out / "config.toml", tomli_w.dumps(case.resolved()))
-    meta = {"case": case.name, "kind": case.kind, "smoke": smoke, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "python": platform.python_version(), "machine": platform.machine()}
-    if case.overrides:
-        meta["overrides"] = _json_ready(case.overrides)
-    ctx.save_json({**meta, "status": "running"}, "summary")
-    t0 = time.perf_counter()
-    runner = kinds()[case.kind].runner
     try:
-        result = runner(case.params, ctx) or {}
-    except BaseException as exc:
-        ctx.save_json({**meta, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                       "elapsed_s": time.perf_counter() - t0, "files": ctx.files}, "summary")
-        raise
-    if isinstance(result.get("markdown"), str):
-        ctx.save_text(result["markdown"], "table.md")
-    summary = {**meta, "status": "done", "elapsed_s": time.perf_counter() - t0, **_json_ready(result),
-               "files": sorted(set(ctx.files) | {"config.toml", "summary.json"})}
-    ctx.save_json(summary, "summary")
-    return summary
+        ctx = RunContext(out, case, progress=progress, resume=resume, verbose=verbose)
+        rundir.write_text(ctx.out / "config.toml", tomli_w.dumps(case.resolved()))
+        meta = {"case": case.name, "kind": case.kind, "smoke": smoke, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "python": platform.python_version(), "machine": platform.machine(), "pid": os.getpid(),
+                "host": rundir._host()}
+        if case.overrides:
+            meta["overrides"] = _json_ready(case.overrides)
+        if resume:
+            earlier = previous["summary"]
+            meta["resumed"] = [*earlier.get("resumed", []), {"from_status": previous["status"],
+                                                             "at": meta["started"]}]
+            meta["first_started"] = earlier.get("first_started", earlier.get("started"))
+        ctx.save_json({**meta, "status": "running"}, "summary")
+        t0 = time.perf_counter()
+        runner = kinds()[case.kind].runner
+        with _interrupt_handlers():
+            try:
+                result = runner(case.params, ctx) or {}
+            except KeyboardInterrupt as exc:
+                sig = exc.signal if isinstance(exc, RunInterrupted) else "SIGINT"
+                again = (f"hybridsolve run {case.path} --out {out} --resume" + "".join(
+                    f" --set {k}={_shown_value(v)}" for k, v in case.overrides.items())
+                         + (" --smoke" if smoke else "")) if kinds()[case.kind].resumable else None
+                ctx.save_json({**meta, "status": "interrupted", "signal": sig,
+                               "elapsed_s": time.perf_counter() - t0, **_json_ready(ctx.notes),
+                               "resume_with": again, "files": _summary_files(out)}, "summary")
+                raise
+            except BaseException as exc:
+                ctx.save_json({**meta, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                               "elapsed_s": time.perf_counter() - t0, **_json_ready(ctx.notes),
+                               "files": _summary_files(out)}, "summary")
+                raise
+            if isinstance(result.get("markdown"), str):
+                ctx.save_text(result["markdown"], "table.md")
+            summary = {**meta, "status": "done", "elapsed_s": time.perf_counter() - t0, **_json_ready(ctx.notes),
+                       **_json_ready(result)}
+            summary["files"] = sorted(set(_summary_files(out)) | {"summary.json"})
+            ctx.save_json(summary, "summary")
+            return rundir.strict_json(summary)
+    finally:
+        rundir.remove_temporaries(out)
+        rundir.fix_modes(out)
+        lock.release()
 
 
 def _json_ready(obj):

@@ -1,14 +1,23 @@
-"""Command line: ``hybridsolve [-v|-q] run CASE [--out DIR] [--smoke] [--set KEY=VALUE ...]``, ``list``,
-``describe CASE``, ``compare DIR... --out FIG`` (runs overlaid, summary table printed and written as
-CSV beside the figure) and ``export DIR --csv FILE / --tensorboard LOGDIR``.
+"""Command line: ``hybridsolve [-v|-q] run CASE [--out DIR] [--smoke] [--set KEY=VALUE ...] [--resume | --force]``,
+``list``, ``describe [CASE] [--out DIR]``, ``compare DIR... --out FIG`` (runs overlaid, summary table
+printed and written as CSV beside the figure) and ``export DIR --csv FILE / --tensorboard LOGDIR``.
 
 ``CASE`` is a case file's path or the name of a bundled case (``hybridsolve list`` shows them), so
 ``hybridsolve run paper_fig4 --smoke`` works from any directory. ``--set params.n=2048 --set
 smoke.steps=10`` changes the case's ``[params]`` / ``[smoke]`` values for this run (typed and
-validated like the file; recorded in ``config.toml``). A command's result goes to stdout; progress
-messages are log records on stderr: INFO by default, DEBUG with ``-v``, warnings only with ``-q``
-(which also turns the progress bars off; they show only on a terminal anyway). The speed benchmarks
-are not part of the installed package: run them from a checkout with ``python -m benchmarks TOPIC``.
+validated like the file; recorded in ``config.toml``). A bad value is refused before anything is
+written: exit code 2 and one line naming the file, the key, the value and what is allowed.
+
+Results go to ``--out`` (default ``results/<case name>``); a directory that holds a run is refused
+unless ``--force`` (clear it) or ``--resume`` (continue an interrupted or killed run); ``.lock`` keeps
+a second run out. SIGINT/SIGTERM save what the run recorded and a checkpoint, mark it "interrupted"
+and exit with 128 + the signal number; ``describe --out DIR`` reports a directory's run (a stale
+"running" as "killed").
+
+A command's result goes to stdout; progress messages are log records on stderr: INFO by default,
+DEBUG with ``-v``, warnings only with ``-q`` (which also turns the progress bars off; they show only
+on a terminal anyway). The speed benchmarks are not part of the installed package: run them from a
+checkout with ``python -m benchmarks TOPIC``.
 """
 from __future__ import annotations
 
@@ -19,7 +28,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import cases
+from . import cases, rundir
 from ._logging import cli_logging, level_from_flags
 
 __all__ = ["main"]
@@ -29,13 +38,40 @@ _log = logging.getLogger(__name__)
 
 def _cmd_run(args) -> int:
     quiet = getattr(args, "quiet", False)
-    summary = cases.run_case(args.case, out=args.out, smoke=args.smoke, resume=args.resume,
-                             progress=False if (args.no_progress or quiet) else None, overrides=args.set or ())
-    out = args.out or (Path("results") / (cases.load_case(cases.resolve_case_path(args.case)).name + ("-smoke" if args.smoke else "")))
+    try:
+        summary = cases.run_case(args.case, out=args.out, smoke=args.smoke, resume=args.resume, force=args.force,
+                                 progress=False if (args.no_progress or quiet) else None, overrides=args.set or ())
+    except cases.RunInterrupted as exc:
+        return _interrupted(args, exc.signal, exc.signum)
+    except KeyboardInterrupt:
+        return _interrupted(args, "SIGINT", 2)
+    out = args.out or cases.default_out(cases.load_case(cases.resolve_case_path(args.case), smoke=args.smoke,
+                                                        overrides=args.set or ()))
     headline = {k: v for k, v in summary.items() if k not in ("files", "markdown")}
     print(json.dumps(headline, indent=2, default=str))
     _log.info("results in %s: %s", out, ", ".join(summary.get("files", [])))
     return 0
+
+
+def _interrupted(args, name: str, signum: int) -> int:
+    """The one-line report of an interrupted run (stderr); exit code 128 + the signal's number."""
+    out = args.out
+    if out is None:
+        try:
+            out = cases.default_out(cases.load_case(cases.resolve_case_path(args.case), smoke=args.smoke,
+                                                    overrides=args.set or ()))
+        except cases.CaseError:
+            out = Path("results")
+    try:
+        summary = json.loads((Path(out) / "summary.json").read_text())
+    except (OSError, ValueError):
+        summary = {}
+    kept = [f for f in summary.get("files", []) if f not in ("summary.json", "config.toml")]
+    how = summary.get("resume_with")
+    print(f"interrupted by {name}: {out} keeps {', '.join(kept) if kept else 'config.toml only'} "
+          f"(summary status {summary.get('status', '?')!r})"
+          + (f"; continue with: {how}" if how else "; this kind cannot resume"), file=sys.stderr)
+    return 128 + int(signum)
 
 
 def _shown(path: Path) -> str:
@@ -48,6 +84,8 @@ def _shown(path: Path) -> str:
 
 def _cmd_list(args) -> int:
     where = args.dir if args.dir is not None else cases.bundled_cases_dir()
+    if args.dir is not None and not Path(args.dir).is_dir():
+        raise cases.CaseError(f"list --dir {args.dir}: {'not a directory' if Path(args.dir).exists() else 'no such directory'}")
     paths = cases.find_cases(where) if where is not None else []
     if not paths:
         print(f"no case files in {where}" if where is not None else "no bundled case files found")
@@ -58,16 +96,26 @@ def _cmd_list(args) -> int:
             c = cases.load_case(p)
             print(f"{_shown(p)}  [{c.kind}]  {c.description}")
         except cases.CaseError as exc:
-            print(f"{p}  INVALID: {exc}")
+            print(f"{_shown(p)}  INVALID: {exc}")
+        except Exception as exc:  # one broken file must not hide the others
+            print(f"{_shown(p)}  INVALID: {type(exc).__name__}: {exc}")
     if args.kinds:
         print("\nkinds:")
         for name, k in sorted(cases.kinds().items()):
-            print(f"  {name}  ({k.module})")
+            print(f"  {name}  ({k.module}{'; resumable' if k.resumable else ''})")
     return 0
 
 
 def _cmd_describe(args) -> int:
+    if args.case is None and args.out is None:
+        raise cases.CaseError("describe needs a CASE (a case file or name) or --out DIR (a results directory)")
+    if args.out is not None:
+        _describe_out(Path(args.out), show_params=args.case is None)
+        if args.case is None:
+            return 0
+        print()
     c = cases.load_case(cases.resolve_case_path(args.case), smoke=args.smoke, overrides=args.set or ())
+    cases.preflight(c)
     print(f"{c.name}: kind {c.kind!r} — {c.description}")
     kind = cases.kinds()[c.kind]
     doc = (kind.runner.__doc__ or "").strip()
@@ -77,7 +125,64 @@ def _cmd_describe(args) -> int:
     print("\nparams (resolved{}):".format("".join(", " + w for w in how)))
     for f in dataclasses.fields(c.params):
         print(f"  {f.name} = {getattr(c.params, f.name)!r}")
+    print(f"\nresults: {cases.default_out(c)} unless --out; --resume: "
+          + ("continues an interrupted run" if kind.resumable else
+             f"refused ({kind.resume if isinstance(kind.resume, str) and kind.resume else 'no checkpoints'})"))
     return 0
+
+
+def _describe_out(out: Path, show_params: bool) -> None:
+    """What a results directory holds: the run's case and status (a stale "running" is reported "killed")."""
+    from . import rundir
+
+    if not out.exists():
+        raise cases.CaseError(f"describe --out {out}: no such directory")
+    if not out.is_dir():
+        raise cases.CaseError(f"describe --out {out}: not a directory")
+    st = rundir.run_state(out)
+    s = st["summary"]
+    status = st["status"]
+    line = f"{out}: "
+    if status == "empty":
+        line += "empty (no run yet)"
+    elif status in ("foreign", "unknown", "unreadable"):
+        line += {"foreign": "not a results directory", "unknown": "a results directory without summary.json",
+                 "unreadable": "summary.json does not parse"}[status]
+    else:
+        line += f"case {s.get('case')!r} (kind {s.get('kind')}), status {status}"
+        if status == "killed":
+            line += (f" (summary.json says running, but pid {s.get('pid')} is not alive: the run was killed)"
+                     if s.get("pid") is not None else " (summary.json says running and names no pid)")
+        elif status == "running":
+            line += f" (pid {s.get('pid')})"
+        elif status == "interrupted":
+            line += f" by {s.get('signal', '?')}"
+        elif status == "failed":
+            line += f": {s.get('error', '')}"
+    print(line)
+    if s:
+        print(f"  started {s.get('started', '?')}" + (f", {len(s['resumed'])} resume(s)" if s.get("resumed") else ""))
+        notes = {k: v for k, v in s.items() if k.startswith(("checkpoint", "interrupted_at", "records"))}
+        for k, v in notes.items():
+            print(f"  {k} = {v}")
+        if s.get("resume_with") and status in ("interrupted", "killed"):
+            print(f"  continue with: {s['resume_with']}")
+    files = st["files"]
+    if files:
+        print(f"  files: {', '.join(files)}")
+    lock = out / rundir.LOCK_NAME
+    if lock.exists():
+        info = rundir.Lock(out).holder()
+        alive = rundir.pid_alive(info.get("pid"))
+        print(f"  lock: pid {info.get('pid')} ({'alive' if alive else 'not alive: stale, the next run takes it over'})")
+    cfg = out / "config.toml"
+    if show_params and cfg.exists():
+        from .cases import tomllib
+
+        params = tomllib.loads(cfg.read_text()).get("params", {})
+        print("  params (as run):")
+        for k, v in params.items():
+            print(f"    {k} = {v!r}")
 
 
 def _add_set(parser) -> None:
@@ -150,9 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a case file into a results directory")
     r.add_argument("case", help="path to a case TOML, or a case name (./cases first, then the bundled cases)")
-    r.add_argument("--out", type=Path, default=None, help="results directory (default results/<case>)")
+    r.add_argument("--out", default=None, help="results directory (default results/<case>)")
     r.add_argument("--smoke", action="store_true", help="apply the case's [smoke] overrides (CI size)")
-    r.add_argument("--resume", action="store_true", help="continue from what an interrupted run recorded")
+    r.add_argument("--resume", action="store_true",
+                   help="continue the interrupted (or killed) run in --out from its checkpoint and records")
+    r.add_argument("--force", action="store_true",
+                   help="clear --out first when it already holds a run (refused for a directory that is not a "
+                        "results directory)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_set(r)
     r.set_defaults(func=_cmd_run)
@@ -161,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     l_.add_argument("--kinds", action="store_true", help="also list the registered experiment kinds")
     l_.set_defaults(func=_cmd_list)
     d = sub.add_parser("describe", help="show a case's resolved parameters")
-    d.add_argument("case")
+    d.add_argument("case", nargs="?", default=None, help="a case file or name (optional with --out)")
+    d.add_argument("--out", type=Path, default=None,
+                   help="also (or only) describe this results directory: its run's status, files, lock")
     d.add_argument("--smoke", action="store_true")
     _add_set(d)
     d.set_defaults(func=_cmd_describe)
@@ -203,7 +314,7 @@ def main(argv=None) -> int:
     with cli_logging(level):
         try:
             return args.func(args)
-        except (cases.CaseError, _UsageError) as exc:
+        except (cases.CaseError, rundir.RunDirError, _UsageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 

@@ -18,6 +18,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from ._util import file_mode
+
 __all__ = ["Record", "History", "find_history", "atomic_write_bytes", "atomic_write_text", "to_json", "from_json"]
 
 _FORMAT = "hybridsolve.history/1"
@@ -430,6 +432,7 @@ def atomic_write_bytes(path, payload: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
         tmp.write(payload)
+    os.chmod(tmp.name, file_mode())   # the umask's permissions, not tempfile's 0600
     os.replace(tmp.name, path)
     return path
 

@@ -9,68 +9,64 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cases import RunContext, register_kind
+from ..cases import RunContext, param, register_kind
+from ._common import ACTIVATIONS, DNN_LOSSES, DTYPES, DeepRitzSaver, check_grid_memory, check_problem, check_widths
 
 __all__ = ["DeepRitzParams", "run_deep_ritz", "plot_deep_ritz"]
-
-_LOSSES = ("ritz", "discrete_ritz", "fit")  # = solvers.deep_ritz.LOSSES, without importing torch here
 
 
 @dataclass
 class DeepRitzParams:
     problem: str = "paper_1d"
-    n: int = 1000
-    widths: list[int] | None = None      # None: 1-4000-500-400-1 in 1-D (the paper), (d, 64, 64, 64, 1) otherwise
-    activation: str = "tanh"
-    init_std: float | None = None        # None: 0.02 in 1-D (the paper), 0.1 otherwise
-    lr: float = 5e-4
-    loss: str = "ritz"
-    beta: float = 10.0
-    steps: int = 3000
-    dtype: str = "float32"
-    seed: int = 0
-    batch_size: int | None = None
+    n: int = param(1000, ge=2, why="a grid needs at least 2 intervals")
+    widths: list[int] | None = param(None, min_len=2, each=dict(ge=1))  # None: 1-4000-500-400-1 in 1-D (the paper), (d, 64, 64, 64, 1) otherwise
+    activation: str = param("tanh", choices=ACTIVATIONS)
+    init_std: float | None = param(None, gt=0)   # None: 0.02 in 1-D (the paper), 0.1 otherwise
+    lr: float = param(5e-4, gt=0)
+    loss: str = param("ritz", choices=DNN_LOSSES)
+    beta: float = param(10.0, gt=0)
+    steps: int = param(3000, ge=0)
+    dtype: str = param("float32", choices=DTYPES)
+    seed: int = param(0, ge=0)
+    batch_size: int | None = param(None, ge=1)
     hard_bc: bool = False
-    observe_every: int = 100
-    target_error: float | None = None    # stop once ‖h − u_ref‖∞ ≤ target_error
-    reference: str = "exact"             # "exact" (u_ref) or "discrete" (u*)
-    save_every: int = 5                  # save history + checkpoint every this many observations
+    observe_every: int = param(100, ge=1)
+    target_error: float | None = param(None, gt=0)   # stop once ‖h − u_ref‖∞ ≤ target_error
+    reference: str = param("exact", choices=("exact", "discrete"))  # "exact" (u_ref) or "discrete" (u*)
+    save_every: int = param(5, ge=1)                  # save history + checkpoint every this many observations
 
-    def __post_init__(self):
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss={self.loss!r}; valid: {', '.join(_LOSSES)}")
-        if self.reference not in ("exact", "discrete"):
-            raise ValueError(f"reference={self.reference!r}; valid: 'exact', 'discrete'")
-        if self.steps < 0 or self.observe_every < 1 or self.save_every < 1:
-            raise ValueError("steps must be >= 0, observe_every and save_every >= 1")
+    def validate(self):
+        dim = check_problem("problem", self.problem)
+        check_widths("widths", self.widths, dim)
+        check_grid_memory("n", self.n, dim)
 
 
-@register_kind("deep_ritz", DeepRitzParams)
+@register_kind("deep_ritz", DeepRitzParams, resume=True)
 def run_deep_ritz(p: DeepRitzParams, ctx: RunContext) -> dict:
+    """The Deep Ritz network alone; --resume continues from the checkpoint (bit-identical on CPU)."""
     from .. import problems
-    from ..solvers.deep_ritz import Checkpointer, DeepRitz
+    from ..solvers.deep_ritz import DeepRitz
 
     prob = problems.get(p.problem, n=p.n)
     dr = DeepRitz(prob, widths=p.widths, activation=p.activation, init_std=p.init_std, lr=p.lr, loss=p.loss,
                   beta=p.beta, dtype=p.dtype, seed=p.seed, batch_size=p.batch_size, hard_bc=p.hard_bc)
     ckpt = ctx.path("checkpoint.pt")
-    if ctx.resume and ckpt.exists():
-        dr.load_checkpoint(ckpt)
+    saver = DeepRitzSaver(dr, ckpt, ctx, every=p.save_every, history_name="history")
+    if saver.resume():
         ctx.log(f"resumed from {ckpt} at step {dr.steps_done}")
+        ctx.note(resumed_at_step=int(dr.steps_done))
     ref = prob.reference(p.reference)
     dr.history.meta.update(problem=prob.name, n=p.n, reference=p.reference, u_ref=ref,
                            x=[c for c in prob.grid.coords] if prob.dim == 1 else None)
 
-    class Saver(Checkpointer):
-        """The checkpoint and the history, every ``save_every`` observations (an interrupted run keeps them)."""
-
-        def save(self):
-            super().save()
-            ctx.save_history(self.dr.history)
-
     ctx.log(f"{prob.name} n={p.n}, widths {'-'.join(map(str, dr.widths))}, loss {p.loss}, {p.steps} steps")
-    res = dr.run(max(p.steps - dr.steps_done, 0), observe_every=p.observe_every, target_error=p.target_error,
-                 reference=p.reference, progress=ctx.progress, callback=Saver(dr, ckpt, every=p.save_every))
+    try:
+        res = dr.run(max(p.steps - dr.steps_done, 0), observe_every=p.observe_every, target_error=p.target_error,
+                     reference=p.reference, progress=ctx.progress, callback=saver)
+    except KeyboardInterrupt:
+        at, records = int(dr.steps_done), len(dr.history)
+        ctx.note(records=records, interrupted_at_step=at, checkpoint_step=saver.save_interrupted())
+        raise
     dr.history.last.data["u"] = res.u
     dr.save_checkpoint(ckpt)
     ctx.save_history(dr.history)

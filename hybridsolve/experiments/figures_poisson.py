@@ -7,13 +7,16 @@ at which ``Δ_F(k) < threshold`` (and the step from which it stays below), and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..cases import RunContext, register_kind
+from ..cases import RunContext, param, register_kind
 from ..history import History
 from ..monitor import SpectralMonitor, first_below
+from ..schema import ParamError
+from ._common import ACTIVATIONS, DNN_LOSSES, DTYPES, OMEGA, DeepRitzSaver, TrainingSnapshot, check_grid_memory, \
+    check_widths
 
 __all__ = ["Fig4abcParams", "FPrinciple1dParams", "run_fig4abc", "run_fprinciple_1d", "fit_1d", "FitResult",
            "FitStepper"]
@@ -58,42 +61,49 @@ def _crossing_summary(history, phase, threshold):
 # -- Figure 4(a–c) -------------------------------------------------------------------------------
 @dataclass
 class Fig4abcParams:
-    n: int = 1000
-    widths: list[int] = field(default_factory=lambda: [1, 4000, 500, 400, 1])
-    activation: str = "tanh"
-    init_std: float = 0.02
-    lr: float = 5e-4
-    beta: float = 10.0
-    loss: str = "ritz"
-    dtype: str = "float32"
-    seed: int = 0
-    dnn_steps: int = 2000
-    dnn_observe_every: int = 10
-    omega: float = 1.0
-    jacobi_sweeps: int = 200_000
-    jacobi_observe_every: int = 500
-    basis: str = "dft"
-    peaks: list[int] | str = "auto"
-    threshold: float = 0.1
-    save_every: int = 20
+    n: int = param(1000, ge=2, why="a grid needs at least 2 intervals")
+    widths: list[int] = param(factory=lambda: [1, 4000, 500, 400, 1], min_len=2, each=dict(ge=1))
+    activation: str = param("tanh", choices=ACTIVATIONS)
+    init_std: float = param(0.02, gt=0)
+    lr: float = param(5e-4, gt=0)
+    beta: float = param(10.0, gt=0)
+    loss: str = param("ritz", choices=DNN_LOSSES)
+    dtype: str = param("float32", choices=DTYPES)
+    seed: int = param(0, ge=0)
+    dnn_steps: int = param(2000, ge=0)
+    dnn_observe_every: int = param(10, ge=1)
+    omega: float = param(1.0, **OMEGA)
+    jacobi_sweeps: int = param(200_000, ge=0)
+    jacobi_observe_every: int = param(500, ge=1)
+    basis: str = param("dft", choices=("dft", "dst"))
+    peaks: list[int] | str = param("auto", choices=("auto",), min_len=1, unique=True, each=dict(ge=0))
+    threshold: float = param(0.1, gt=0)
+    save_every: int = param(20, ge=1)
 
-    def __post_init__(self):
-        if self.basis not in ("dft", "dst"):
-            raise ValueError(f"basis must be 'dft' or 'dst'; got {self.basis!r}")
-        if isinstance(self.peaks, str) and self.peaks != "auto":
-            raise ValueError(f"peaks must be 'auto' or a list of integer frequencies; got {self.peaks!r}")
-        for name in ("dnn_steps", "jacobi_sweeps"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        for name in ("dnn_observe_every", "jacobi_observe_every", "save_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
+    def validate(self):
+        check_widths("widths", self.widths, 1)
+        check_grid_memory("n", self.n, 1)
 
 
-@register_kind("paper_fig4abc", Fig4abcParams)
+def _check_peaks(prob, basis, peaks, key="peaks"):
+    """The monitor's own check of ``peaks`` (in range, |û_k| > 0 there) on the case's problem."""
+    try:
+        return SpectralMonitor(prob, reference="exact", basis=basis, peaks=peaks, residual=False)
+    except ValueError as exc:
+        raise ParamError(key, peaks, "", message=f"key {key!r} = {peaks!r}: {exc}") from None
+
+
+def preflight_fig4abc(p: Fig4abcParams) -> None:
+    import hybridsolve as hs
+
+    _check_peaks(hs.problems.paper_1d(n=p.n), p.basis, p.peaks)
+
+
+@register_kind("paper_fig4abc", Fig4abcParams, resume=True, preflight=preflight_fig4abc)
 def run_fig4abc(p: Fig4abcParams, ctx: RunContext) -> dict:
     """paper_1d: the DNN (Deep Ritz, the paper's settings) and Jacobi (ω = 1, from zero), both observed by
-    one monitor (phases ``dnn`` and ``jacobi``); figures 4(a–c), error against wall time, heat maps."""
+    one monitor (phases ``dnn`` and ``jacobi``); figures 4(a–c), error against wall time, heat maps.
+    --resume: a finished Jacobi phase is kept, the DNN continues from its checkpoint (bit-identical on CPU)."""
     import hybridsolve as hs
     from ..plots.poisson import plot_delta_f_heatmap, plot_figure4abc, plot_reference
     from ..solvers.deep_ritz import DeepRitz
@@ -104,14 +114,27 @@ def run_fig4abc(p: Fig4abcParams, ctx: RunContext) -> dict:
     saver = _SavingMonitor(mon, ctx, p.save_every)
     summary: dict = {"n": p.n, "basis": p.basis, "peaks": mon.peaks, "threshold": p.threshold,
                      "discretisation_error": prob.discretisation_error()}
+    state = ctx.load_state() or {}
 
     # Jacobi first: cheap, and its half of the comparison is complete even if the DNN is interrupted
-    res = hs.solve(prob, "jacobi", omega=p.omega, maxiter=p.jacobi_sweeps, rtol=1e-15,
-                   monitor=saver, observe_every=p.jacobi_observe_every, progress=ctx.progress)
-    ctx.log(repr(res))
-    ctx.save_history(mon.history)
-    summary["jacobi"] = {**_crossing_summary(mon.history, "jacobi", p.threshold), "wall_time": res.wall_time,
-                         "ms_per_sweep": 1e3 * res.wall_time / max(res.iterations, 1)}
+    if "jacobi" in state:
+        saved = ctx.load_history()
+        mon.history.records[:] = [r for r in saved if r.phase == "jacobi"] if saved is not None else []
+        summary["jacobi"] = state["jacobi"]
+        ctx.log("resumed: the Jacobi phase finished earlier")
+    else:
+        try:
+            res = hs.solve(prob, "jacobi", omega=p.omega, maxiter=p.jacobi_sweeps, rtol=1e-15,
+                           monitor=saver, observe_every=p.jacobi_observe_every, progress=ctx.progress)
+        except KeyboardInterrupt:
+            ctx.save_history(mon.history)
+            ctx.note(records=len(mon.history), interrupted_in="jacobi")
+            raise
+        ctx.log(repr(res))
+        ctx.save_history(mon.history)
+        summary["jacobi"] = {**_crossing_summary(mon.history, "jacobi", p.threshold), "wall_time": res.wall_time,
+                             "ms_per_sweep": 1e3 * res.wall_time / max(res.iterations, 1)}
+        ctx.save_state({"jacobi": summary["jacobi"]})
 
     if p.dnn_steps > 0:
         import torch
@@ -119,8 +142,20 @@ def run_fig4abc(p: Fig4abcParams, ctx: RunContext) -> dict:
         torch.manual_seed(p.seed)
         dr = DeepRitz(prob, widths=p.widths, activation=p.activation, init_std=p.init_std, lr=p.lr,
                       loss=p.loss, beta=p.beta, dtype=p.dtype, seed=p.seed)
-        res = dr.run(p.dnn_steps, monitor=saver, observe_every=p.dnn_observe_every, progress=ctx.progress)
+        ckpt = DeepRitzSaver(dr, ctx.path("checkpoint.pt"), ctx, every=p.save_every, histories={"history": mon.history})
+        if ckpt.resume():
+            ctx.log(f"resumed the DNN from step {dr.steps_done}")
+            ctx.note(resumed_at_step=int(dr.steps_done))
+        try:
+            res = dr.run(max(p.dnn_steps - dr.steps_done, 0), monitor=mon, observe_every=p.dnn_observe_every,
+                         progress=ctx.progress, callback=ckpt)
+        except KeyboardInterrupt:
+            at = int(dr.steps_done)
+            ctx.note(records=len(mon.history), interrupted_in="dnn", interrupted_at_step=at,
+                     checkpoint_step=ckpt.save_interrupted())
+            raise
         ctx.log(repr(res))
+        dr.save_checkpoint(ctx.path("checkpoint.pt"))
         ctx.save_history(mon.history)
         summary["dnn"] = {**_crossing_summary(mon.history, "dnn", p.threshold), "train_time": dr.train_time,
                           "ms_per_step": 1e3 * dr.train_time / max(dr.steps_done, 1),
@@ -139,28 +174,33 @@ def run_fig4abc(p: Fig4abcParams, ctx: RunContext) -> dict:
 # -- Figure 1 ------------------------------------------------------------------------------------
 @dataclass
 class FPrinciple1dParams:
-    points: int = 201
-    x_max: float = 3.14
-    frequencies: list[int] = field(default_factory=lambda: [1, 3, 5])
-    widths: list[int] = field(default_factory=lambda: [1, 8000, 1])
-    activation: str = "tanh"
-    init_std: float = 0.1
-    lr: float = 2e-4
-    dtype: str = "float32"
-    seed: int = 0
-    epochs: int = 20_000
-    observe_every: int = 100
-    peaks: list[int] | str = "auto"
-    threshold: float = 0.1
-    save_every: int = 20
+    points: int = param(201, ge=3, why="a target needs at least 3 samples")
+    x_max: float = param(3.14, gt=0)
+    frequencies: list[int] = param(factory=lambda: [1, 3, 5], min_len=1, each=dict(ge=1))
+    widths: list[int] = param(factory=lambda: [1, 8000, 1], min_len=2, each=dict(ge=1))
+    activation: str = param("tanh", choices=ACTIVATIONS)
+    init_std: float = param(0.1, gt=0)
+    lr: float = param(2e-4, gt=0)
+    dtype: str = param("float32", choices=DTYPES)
+    seed: int = param(0, ge=0)
+    epochs: int = param(20_000, ge=0)
+    observe_every: int = param(100, ge=1)
+    peaks: list[int] | str = param("auto", choices=("auto",), min_len=1, unique=True, each=dict(ge=0))
+    threshold: float = param(0.1, gt=0)
+    save_every: int = param(20, ge=1)
 
-    def __post_init__(self):
-        if self.points < 3:
-            raise ValueError("points must be >= 3")
-        if not self.x_max > 0:
-            raise ValueError("x_max must be > 0")
-        if isinstance(self.peaks, str) and self.peaks != "auto":
-            raise ValueError(f"peaks must be 'auto' or a list of integer frequencies; got {self.peaks!r}")
+    def validate(self):
+        check_widths("widths", self.widths, 1)
+        check_grid_memory("points", self.points - 1, 1)
+        nyquist = np.pi * (self.points - 1) / (2 * self.x_max)
+        too_high = [w for w in self.frequencies if w >= nyquist]
+        if too_high:
+            raise ParamError("frequencies", self.frequencies, f"a list of frequencies below the sampling limit "
+                             f"π (points − 1) / (2 x_max) = {nyquist:.4g} (more points, or a smaller x_max)")
+
+
+def preflight_fprinciple_1d(p: FPrinciple1dParams) -> None:
+    _check_peaks(target_problem(p), "dft", p.peaks)
 
 
 def target_problem(p: FPrinciple1dParams):
@@ -180,40 +220,94 @@ def target_problem(p: FPrinciple1dParams):
                           name="fprinciple_1d")
 
 
-@register_kind("fprinciple_1d", FPrinciple1dParams)
+@register_kind("fprinciple_1d", FPrinciple1dParams, resume=True, preflight=preflight_fprinciple_1d)
 def run_fprinciple_1d(p: FPrinciple1dParams, ctx: RunContext) -> dict:
     """Figure 1: fit f(x) = sin x + sin 3x + sin 5x by full-batch Adam on the MSE (tanh 1-8000-1) and
-    record Δ_F at the peaks of |f̂| every ``observe_every`` epochs."""
+    record Δ_F at the peaks of |f̂| every ``observe_every`` epochs. --resume continues from the
+    checkpoint (weights, Adam state, epoch; bit-identical on CPU)."""
     import torch
 
+    from .._util import Stopwatch
+    from ..iteration import iterate
+    from ..nn import MLP, adam
     from ..plots.poisson import plot_figure1
+    from ..stopping import StepBudget
 
     prob = target_problem(p)
     mon = SpectralMonitor(prob, reference="exact", basis="dft", peaks=p.peaks, residual=False)
     ctx.log(f"target on {p.points} points in [-{p.x_max}, {p.x_max}]; peaks {mon.peaks}")
     x = prob.grid.coords[0]
-    train = History()   # fit_1d's records (the loss at every observed epoch), read by the observer below
+    torch.manual_seed(p.seed)
+    net = MLP(tuple(p.widths), activation=p.activation, init_std=p.init_std, seed=p.seed, dtype=p.dtype)
+    opt = adam(net, p.lr)
+    stepper = FitStepper(net, opt, x, prob.u_exact)
+    train = History(meta={"method": "fit_1d", **net.config(), "lr": p.lr})   # the loss at every observed epoch
+    ckpt = ctx.path("checkpoint.pt")
+    offset = stepper.init_time
+    if ctx.resume and ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        stepper.load_state(state)
+        offset = float(state["train_time"])
+        for h, name in ((train, "checkpoint_train"), (mon.history, "checkpoint_history")):
+            saved = History.load(ctx.path(f"{name}.json"))
+            h.records[:] = saved.records[:int(state["records"][name])]
+        ctx.log(f"resumed from {ckpt} at epoch {stepper.epoch}")
+        ctx.note(resumed_at_epoch=stepper.epoch)
+    clock = Stopwatch(offset=offset)
+    snap = TrainingSnapshot()
+
+    def save_checkpoint(extra) -> None:
+        for h, name in ((train, "checkpoint_train"), (mon.history, "checkpoint_history")):
+            History(h.records[:extra["records"][name]], h.meta).save(ctx.path(name))
+        buf = __import__("io").BytesIO()
+        torch.save({"model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+                    "optimizer": opt.state_dict(), **extra}, buf)
+        from ..rundir import write_bytes
+
+        write_bytes(ckpt, buf.getvalue())
+        ctx.fix_modes()
 
     class Observer:
-        """Δ_F of each observed output (the monitor's record, with the epoch's loss added); saves as it goes."""
+        """Δ_F of each observed output (the monitor's record, with the epoch's loss added); an in-memory snapshot
+        at each observation, the checkpoint and the history saved every ``save_every``."""
 
         count = 0
 
         def observe(self, h, *, phase, step, time):
             rec = mon.observe(h, phase=phase, step=step, time=time)
             rec.data["loss"] = float(train.last["loss"])
+            snap.take(net, opt, epoch=stepper.epoch, loss=stepper.loss, train_time=clock.now,
+                      records={"checkpoint_train": len(train), "checkpoint_history": len(mon.history)})
             self.count += 1
             if self.count % p.save_every == 0:
+                save_checkpoint(snap.state[2])
                 ctx.save_history(mon.history)
 
-    torch.manual_seed(p.seed)
-    res = fit_1d(x, prob.u_exact, epochs=p.epochs, widths=tuple(p.widths), activation=p.activation,
-                 init_std=p.init_std, lr=p.lr, dtype=p.dtype, seed=p.seed, callback=Observer(),
-                 observe_every=p.observe_every, history=train)
+    start = stepper.epoch
+    try:
+        out = iterate(stepper, StepBudget(max(p.epochs - start, 0)), history=train, check_every=p.observe_every,
+                      callback=Observer(), observe_every=p.observe_every, measure=lambda h: {}, clock=clock,
+                      timed_checks=False, start_step=start, initial_check=start == 0, progress=ctx.progress,
+                      unit="epoch")
+    except KeyboardInterrupt:
+        at = stepper.epoch
+        ctx.save_history(mon.history)
+        step = None
+        if snap.taken:
+            extra = snap.restore(net, opt)
+            save_checkpoint(extra)
+            step = int(extra["epoch"])
+        ctx.note(records=len(mon.history), interrupted_at_epoch=at, checkpoint_step=step)
+        raise
+    if out.reason == "diverged":
+        raise FloatingPointError(out.error)
+    train_time = clock.now
+    save_checkpoint({"epoch": stepper.epoch, "loss": stepper.loss, "train_time": train_time,
+                     "records": {"checkpoint_train": len(train), "checkpoint_history": len(mon.history)}})
     ctx.save_history(mon.history)
     ctx.save_figure(plot_figure1(mon.history), "fig1")
-    return {"peaks": mon.peaks, "threshold": p.threshold, "epochs": int(res.epochs), "train_time": res.train_time,
-            "ms_per_epoch": 1e3 * res.train_time / max(int(res.epochs), 1), "final_loss": float(res.loss),
+    return {"peaks": mon.peaks, "threshold": p.threshold, "epochs": int(stepper.epoch), "train_time": train_time,
+            "ms_per_epoch": 1e3 * train_time / max(int(stepper.epoch), 1), "final_loss": float(stepper.loss),
             **_crossing_summary(mon.history, "epoch", p.threshold)}
 
 
@@ -279,6 +373,14 @@ class FitStepper:
         if not np.isfinite(loss):
             raise FloatingPointError(f"fit_1d: loss became {loss} at epoch {self.epoch}; lower lr={self.lr}")
         self.loss = loss
+
+    def load_state(self, state: dict) -> None:
+        """Continue from a checkpoint: weights ``state["model"]``, Adam state ``state["optimizer"]``, and
+        ``state["epoch"]``; the pass at those weights is made again (the same numbers as before)."""
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch = int(state["epoch"])
+        self._pass()
 
     def advance(self, count: int) -> None:
         from ..nn import cpu_threads

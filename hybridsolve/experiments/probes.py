@@ -9,103 +9,100 @@ the probe values every ``record_every`` epochs into ``history_<dataset>.json``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cases import RunContext, register_kind
+from ..cases import RunContext, param, register_kind
 from ..history import History, Record
+from ..schema import ParamError
 
 __all__ = ["ProjectionParams", "FilteringParams", "GeneralisationParams"]
 
 _DATASETS = ("fashion-mnist", "mnist", "cifar-10")
+_MODELS = ("auto", "fc_tanh", "cnn_fig2", "cnn_fig3", "vgg16")   # "auto" and hybridsolve.probes.models.MODELS (tested)
+_OUTPUT = dict(ge=0, le=9, why="the datasets have 10 classes")
 
 
-def _check_common(p):
-    for name in p.datasets:
-        if name not in _DATASETS:
-            raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(_DATASETS)}")
-    if not p.datasets:
-        raise ValueError("datasets must list at least one dataset")
-    if p.loss not in ("ce", "mse"):
-        raise ValueError(f"loss must be 'ce' or 'mse'; got {p.loss!r}")
-    for name in ("n_train", "epochs", "batch_size", "record_every"):
-        if getattr(p, name) < 1:
-            raise ValueError(f"{name} must be >= 1; got {getattr(p, name)}")
-    if not p.lr > 0:
-        raise ValueError(f"lr must be > 0; got {p.lr}")
+def _check_data_dir(p) -> None:
+    if p.data_dir and not Path(p.data_dir).expanduser().is_dir():
+        raise ParamError("data_dir", p.data_dir, "an existing directory with the dataset files, or \"\" for the "
+                         "default locations", message=f"key 'data_dir' = {p.data_dir!r}: no such directory; give the "
+                         "directory of the dataset files, or \"\" for the default locations")
 
 
 @dataclass
 class ProjectionParams:
-    datasets: list[str] = field(default_factory=lambda: ["fashion-mnist", "mnist", "cifar-10"])
+    datasets: list[str] = param(factory=lambda: ["fashion-mnist", "mnist", "cifar-10"], min_len=1, unique=True,
+                                each=dict(choices=_DATASETS))
     data_dir: str = ""
-    n_train: int = 10000
-    n_test: int = 2000
-    model: str = "auto"           # auto: fc_tanh for (Fashion-)MNIST, cnn_fig2 for CIFAR-10
-    loss: str = "ce"
-    lr: float = 1e-3
-    lr_cifar: float = 3e-3
-    batch_size: int = 1000
-    epochs: int = 60
-    record_every: int = 1
-    output: int = 0
-    n_freqs: int = 200
-    max_peaks: int = 5
-    peaks: list[float] | str = "auto"
-    seed: int = 0
+    n_train: int = param(10000, ge=1)
+    n_test: int = param(2000, ge=0)
+    model: str = param("auto", choices=_MODELS)   # auto: fc_tanh for (Fashion-)MNIST, cnn_fig2 for CIFAR-10
+    loss: str = param("ce", choices=("ce", "mse"))
+    lr: float = param(1e-3, gt=0)
+    lr_cifar: float = param(3e-3, gt=0)
+    batch_size: int = param(1000, ge=1)
+    epochs: int = param(60, ge=1)
+    record_every: int = param(1, ge=1)
+    output: int = param(0, **_OUTPUT)
+    n_freqs: int = param(200, ge=2)
+    max_peaks: int = param(5, ge=1)
+    peaks: list[float] | str = param("auto", choices=("auto",), min_len=1, each=dict(gt=0))
+    seed: int = param(0, ge=0)
 
-    def __post_init__(self):
-        _check_common(self)
+    def validate(self):
+        _check_data_dir(self)
 
 
 @dataclass
 class FilteringParams:
-    datasets: list[str] = field(default_factory=lambda: ["fashion-mnist", "mnist", "cifar-10"])
+    datasets: list[str] = param(factory=lambda: ["fashion-mnist", "mnist", "cifar-10"], min_len=1, unique=True,
+                                each=dict(choices=_DATASETS))
     data_dir: str = ""
-    n_train: int = 10000
-    n_test: int = 2000
-    model: str = "auto"           # auto: fc_tanh + MSE for (Fashion-)MNIST, cnn_fig3 + CE for CIFAR-10
-    loss: str = "mse"
-    lr: float = 1e-3
-    lr_cifar: float = 3e-3
-    batch_size: int = 1000
-    epochs: int = 60
-    record_every: int = 1
-    deltas: list[float] = field(default_factory=lambda: [2.0, 3.0, 5.0, 7.0, 10.0])
-    seed: int = 0
+    n_train: int = param(10000, ge=1)
+    n_test: int = param(2000, ge=0)
+    model: str = param("auto", choices=_MODELS)   # auto: fc_tanh + MSE for (Fashion-)MNIST, cnn_fig3 + CE for CIFAR-10
+    loss: str = param("mse", choices=("ce", "mse"))
+    lr: float = param(1e-3, gt=0)
+    lr_cifar: float = param(3e-3, gt=0)
+    batch_size: int = param(1000, ge=1)
+    epochs: int = param(60, ge=1)
+    record_every: int = param(1, ge=1)
+    deltas: list[float] = param(factory=lambda: [2.0, 3.0, 5.0, 7.0, 10.0], min_len=1, each=dict(gt=0))
+    seed: int = param(0, ge=0)
 
-    def __post_init__(self):
-        _check_common(self)
-        if any(not d > 0 for d in self.deltas):
-            raise ValueError(f"every δ must be > 0; got {self.deltas}")
+    def validate(self):
+        _check_data_dir(self)
 
 
 @dataclass
 class GeneralisationParams:
-    dataset: str = "fashion-mnist"
+    dataset: str = param("fashion-mnist", choices=_DATASETS)
     data_dir: str = ""
-    n_train: int = 10000
-    n_test: int = 10000
-    lr: float = 1e-3
-    batch_size: int = 1000
-    epochs: int = 60
-    output: int = 0
-    n_freqs: int = 200
-    parity_dim: int = 10
-    parity_train: int = 200
-    parity_widths: list[int] = field(default_factory=lambda: [500, 100])
-    parity_lr: float = 5e-4
-    parity_std: float = 0.05
-    parity_steps: int = 4000
-    seed: int = 0
+    n_train: int = param(10000, ge=1)
+    n_test: int = param(10000, ge=1)
+    lr: float = param(1e-3, gt=0)
+    batch_size: int = param(1000, ge=1)
+    epochs: int = param(60, ge=1)
+    output: int = param(0, **_OUTPUT)
+    n_freqs: int = param(200, ge=2)
+    parity_dim: int = param(10, ge=1, le=20, why="all 2^parity_dim points of {-1, 1}^d are enumerated")
+    parity_train: int = param(200, ge=1)
+    parity_widths: list[int] = param(factory=lambda: [500, 100], min_len=1, each=dict(ge=1))
+    parity_lr: float = param(5e-4, gt=0)
+    parity_std: float = param(0.05, gt=0)
+    parity_steps: int = param(4000, ge=1)
+    seed: int = param(0, ge=0)
 
-    def __post_init__(self):
-        if self.dataset not in _DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(_DATASETS)}")
-        if not 1 <= self.parity_train <= 2 ** self.parity_dim:
-            raise ValueError(f"parity_train must be in 1..2^parity_dim = {2 ** self.parity_dim}")
+    def validate(self):
+        _check_data_dir(self)
+        if self.parity_train > 2 ** self.parity_dim:
+            raise ParamError("parity_train", self.parity_train,
+                             f"an integer in [1, 2^parity_dim = {2 ** self.parity_dim}] (training points are drawn "
+                             "from the 2^parity_dim points of {-1, 1}^d)")
 
 
 def _load(name: str, p, n_train, n_test, ctx: RunContext, required: bool):
@@ -143,15 +140,35 @@ def _datasets(p, ctx, skipped: list):
 
 
 def _train_saved(net, ds, probe, p, ctx, name, *, loss, lr, meta) -> History:
-    """Train ``net`` with ``probe`` recording, saving the history as it goes and at the end."""
+    """Train ``net`` with ``probe`` recording, saving the history as it goes and at the end; the trainer's
+    checkpoint (weights, optimiser, epoch, records; written at every record) is ``checkpoint_<name>.pt``, from
+    which ``ctx.resume`` continues (bit-identically on CPU)."""
     from ..probes.train import train
 
     hist = History()
-    train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[probe],
-          record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta, history=hist,
-          callback=_Saver(ctx, hist, f"history_{name}"))
+    ckpt = ctx.path(f"checkpoint_{name}.pt")
+    if ctx.resume and ckpt.exists():
+        ctx.log(f"{name}: resuming from {ckpt.name}")
+    try:
+        train(net, ds, loss=loss, lr=lr, epochs=p.epochs, batch_size=p.batch_size, probes=[probe],
+              record_every=p.record_every, seed=p.seed, progress=ctx.progress, meta=meta, history=hist,
+              callback=_Saver(ctx, hist, f"history_{name}"), checkpoint=ckpt, resume=ctx.resume)
+    except KeyboardInterrupt:
+        ctx.save_history(hist, f"history_{name}")
+        ctx.note(records=len(hist), interrupted_in=name, checkpoint_step=_checkpoint_epoch(ckpt))
+        raise
     ctx.save_history(hist, f"history_{name}")
     return hist
+
+
+def _checkpoint_epoch(path) -> int | None:
+    """The epoch of the trainer's checkpoint at ``path`` (None if there is none)."""
+    import torch
+
+    try:
+        return int(torch.load(path, map_location="cpu", weights_only=True)["epoch"])
+    except (OSError, KeyError, RuntimeError, ValueError):
+        return None
 
 
 class _Saver:
@@ -166,7 +183,7 @@ class _Saver:
             self.t = perf_counter()
 
 
-@register_kind("probe_projection", ProjectionParams)
+@register_kind("probe_projection", ProjectionParams, resume=True)
 def run_projection(p: ProjectionParams, ctx: RunContext) -> dict:
     """Fig. 2: train the paper's classifier; Δ_F(k) along the first principal component per epoch."""
     from ..plots.probes import plot_projection
@@ -197,7 +214,7 @@ def _first_below(hist: History, key, sub, level):
     return int(hist.steps()[hit[0]]) if len(hit) else None
 
 
-@register_kind("probe_filtering", FilteringParams)
+@register_kind("probe_filtering", FilteringParams, resume=True)
 def run_filtering(p: FilteringParams, ctx: RunContext) -> dict:
     """Fig. 3: e_low and e_high per δ against epochs (exact filtering over the training subset)."""
     from ..plots.probes import plot_filtering
@@ -268,7 +285,7 @@ def _parity_run(p: GeneralisationParams, ctx: RunContext) -> History:
     return History([rec], meta={"figure": "5c", "dataset": f"parity d={d}", "n_train": p.parity_train})
 
 
-@register_kind("probe_generalisation", GeneralisationParams)
+@register_kind("probe_generalisation", GeneralisationParams, resume=True)
 def run_generalisation(p: GeneralisationParams, ctx: RunContext) -> dict:
     """Fig. 5: spectra of train data, all data and the trained DNN — image data against parity."""
     from ..plots.probes import plot_generalisation
@@ -287,8 +304,16 @@ def run_generalisation(p: GeneralisationParams, ctx: RunContext) -> dict:
 
     net = models.build("fc_tanh" if p.dataset != "cifar-10" else "cnn_fig2", input_shape=ds.input_shape,
                        n_classes=ds.n_classes, seed=p.seed)
-    hist = train(net, ds, loss="ce", lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, seed=p.seed,
-                 record_every=max(1, p.epochs // 10), progress=ctx.progress, meta={"figure": "5a"})
+    ckpt = ctx.path(f"checkpoint_{p.dataset}.pt")
+    hist = History()
+    try:
+        train(net, ds, loss="ce", lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, seed=p.seed,
+              record_every=max(1, p.epochs // 10), progress=ctx.progress, meta={"figure": "5a"}, history=hist,
+              checkpoint=ckpt, resume=ctx.resume)
+    except KeyboardInterrupt:
+        ctx.save_history(hist, f"history_{p.dataset}")
+        ctx.note(records=len(hist), interrupted_in=p.dataset, checkpoint_step=_checkpoint_epoch(ckpt))
+        raise
     logits = predict(net, np.concatenate([ds.x_train, ds.x_test]))
     H = np.exp(logits - logits.max(1, keepdims=True))
     H /= H.sum(1, keepdims=True)

@@ -268,7 +268,9 @@ def train(model: nn.Module, data, *, loss: str = "ce", optimizer="adam", lr: flo
         hpath = ckpt.with_name(ckpt.name + ".history.json")
         if hpath.exists():
             saved = History.load(hpath)
-            history.records[:] = saved.records
+            # the records are written before the weights: one past the checkpoint's epoch (an interrupt
+            # between the two writes) is recorded again by the resumed run
+            history.records[:] = [r for r in saved.records if r.step <= start_epoch]
             history.meta.update(saved.meta)
 
     def measure(logits) -> dict:
@@ -306,10 +308,13 @@ def _save_checkpoint(path: Path, model, opt, epoch: int, t: float, history: Hist
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    history.save(path.with_name(path.name + ".history.json"))   # first: a resume drops records past the weights
     buf = io.BytesIO()
     torch.save({"format": FORMAT, "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": int(epoch),
                 "time": float(t)}, buf)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         tmp.write(buf.getvalue())
+    from .._util import file_mode
+
+    os.chmod(tmp.name, file_mode())   # the umask's permissions, not tempfile's 0600
     os.replace(tmp.name, path)
-    history.save(path.with_name(path.name + ".history.json"))

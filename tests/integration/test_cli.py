@@ -78,8 +78,10 @@ def test_interrupted_run_keeps_records(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         cases.run_case(case, out=tmp_path / "o", verbose=False)
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["status"] == "failed" and "KeyboardInterrupt" in summary["error"]
+    assert summary["status"] == "interrupted" and summary["signal"] == "SIGINT" and "error" not in summary
+    assert summary["resume_with"] is None  # this kind cannot resume, and the summary says so
     assert len(History.load(tmp_path / "o" / "history")) == 4
+    assert not (tmp_path / "o" / ".lock").exists()  # the lock goes with the run
 
 
 def test_bundled_cases_run_by_name_from_any_directory(tmp_path, monkeypatch, capsys):

@@ -14,7 +14,7 @@ LAYERS = [
     {"monitor"},
     {"hybrid", "switch"},
     {"probes", "plots"},
-    {"cases", "experiments", "export", "cli", "__main__", "__init__"},
+    {"schema", "rundir", "cases", "experiments", "export", "cli", "__main__", "__init__"},
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
