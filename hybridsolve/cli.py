@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -317,6 +318,11 @@ def main(argv=None) -> int:
         except (cases.CaseError, rundir.RunDirError, _UsageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            # `hybridsolve list | head`: the reader left; stop quietly (Python's documented recipe:
+            # point stdout at devnull so the interpreter's final flush does not raise again).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13  # the shell convention for a pipe closed by the reader (SIGPIPE)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,17 @@ def test_built_package_carries_the_bundled_cases(tmp_path):
                           text=True, cwd=elsewhere, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "n = 200" in proc.stdout
+
+
+def test_output_into_a_closed_pipe_stops_quietly():
+    """`hybridsolve list | head -1`: the reader has left; no BrokenPipeError traceback, exit 141."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes: every write fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "hybridsolve", "list", "--kinds"], cwd=ROOT,
+                              stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141, (proc.returncode, err)
