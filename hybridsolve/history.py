@@ -245,7 +245,7 @@ class History:
             np.savez_compressed(tmp, **arrays)
         os.replace(tmp.name, npz)
         js = base.with_name(base.name + ".json")
-        atomic_write_text(js, json.dumps(doc, indent=1, allow_nan=True))
+        atomic_write_text(js, json.dumps(doc, indent=1, allow_nan=False))
         return js
 
     @classmethod
@@ -387,6 +387,11 @@ def to_json(v: Any):
     >>> doc = json.dumps(to_json({1: np.float64(0.5), 8: np.arange(2)}))
     >>> from_json(json.loads(doc))
     {1: 0.5, 8: [0, 1]}
+
+    Non-finite floats become ``{"__float__": "nan"}`` (strict JSON has no NaN token) and load back:
+
+    >>> to_json([1.0, float("inf")]), from_json(to_json(float("nan")))
+    ([1.0, {'__float__': 'inf'}], nan)
     """
     if isinstance(v, dict):
         # JSON keys are strings; remember numeric keys so they load back as numbers
@@ -398,11 +403,13 @@ def to_json(v: Any):
     if isinstance(v, (list, tuple)):
         return [to_json(x) for x in v]
     if isinstance(v, np.ndarray):
-        return v.tolist()
+        return to_json(v.tolist()) if v.dtype.kind in "fc" or v.dtype == object else v.tolist()
     if isinstance(v, (np.integer,)):
         return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        # strict JSON has no NaN/Infinity tokens; a tag keeps the value and any JSON reader can parse the file
+        return v if math.isfinite(v) else {"__float__": repr(v)}
     if isinstance(v, (np.bool_,)):
         return bool(v)
     if isinstance(v, Path):
@@ -416,6 +423,8 @@ def from_json(v: Any, arrays: dict | None = None):
     if isinstance(v, dict):
         if "__array__" in v and len(v) == 1:
             return arrays[v["__array__"]]
+        if "__float__" in v and len(v) == 1:
+            return float(v["__float__"])
         if "__intkeys__" in v and len(v) == 1:
             return {int(k): from_json(x, arrays) for k, x in v["__intkeys__"].items()}
         if "__floatkeys__" in v and len(v) == 1:

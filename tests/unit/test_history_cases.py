@@ -33,6 +33,23 @@ def _write(tmp_path, text):
     return p
 
 
+def test_history_json_is_strict_and_keeps_non_finite_values(tmp_path):
+    """A diverged run (NaN, ±inf in records and meta) saves as strict JSON and loads back the same values."""
+    h = History([Record("dnn", 0, 0.0, {"error_inf": 1.0, "loss": float("nan")}),
+                 Record("dnn", 5, 0.1, {"error_inf": np.float32(np.inf), "pair": [1.0, -np.inf]})],
+                meta={"floor": float("nan"), "small": np.array([0.5, np.nan])})
+    js = h.save(tmp_path / "h")
+
+    def refuse(token):
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    json.loads(js.read_text(), parse_constant=refuse)  # NaN / Infinity / -Infinity would land here
+    back = History.load(js)
+    assert np.isnan(back.records[0].data["loss"]) and back.records[0].data["error_inf"] == 1.0
+    assert back.records[1].data["error_inf"] == np.inf and back.records[1].data["pair"] == [1.0, -np.inf]
+    assert np.isnan(back.meta["floor"])
+
+
 def test_case_validation_names_key_and_file(tmp_path):
     p = _write(tmp_path, """
         kind = "poisson"
