@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .norms import _diff_norms_kernel, diff_norms
 from .reference import ref_interpolate_cubic, ref_jacobi, ref_prolong_add, ref_red_black, ref_restrict
-from .relax import PARALLEL_MIN_POINTS, coefficients, jacobi, red_black, use_parallel
+from .relax import PARALLEL_MIN_POINTS, coefficients, jacobi, red_black, symmetric_gauss_seidel_csr, use_parallel
 from .stencil import residual, residual_sumsq
 from .transfer import interpolate_cubic, prolong_add, restrict
 

@@ -244,13 +244,23 @@ class Multigrid:
             for L in levels[1:]:
                 L.u.fill(0.0)
 
-    def aspreconditioner(self, cycle: str = "V"):
+    def aspreconditioner(self, cycle: str = "V", coarse: str = "galerkin"):
         """This hierarchy as a preconditioner for SciPy's Krylov solvers (as PyAMG's ``aspreconditioner``):
         a :class:`scipy.sparse.linalg.LinearOperator` ``M ≈ A⁻¹`` on interior vectors, in the ordering of
         :func:`hybridsolve.operators.matrix` (C order, last axis fastest).
 
         ``M @ r`` is one ``cycle`` (``"V"`` or ``"W"``) for ``A e = r`` from a zero guess with zero
-        boundary values. The cycle is symmetric, so CG may use it: post-smoothing is the adjoint of
+        boundary values, symmetric and positive definite, so CG may use it.
+
+        ``coarse="galerkin"`` (default): the same levels and interpolation with Galerkin coarse operators
+        ``Pᵀ A P`` and ``pre`` symmetric Gauss–Seidel sweeps before and after on every level
+        (:class:`~hybridsolve.solvers.galerkin.GalerkinPreconditioner`; the hierarchy's ``smoother`` and
+        ``omega`` are not used). On the 2-D Poisson problem at n = 256 CG needs 4 iterations to 1e-8
+        with it against 5 with PyAMG's default Ruge–Stüben V-cycle, which smooths once (4 when PyAMG
+        smooths twice too); see docs/solving.md.
+
+        ``coarse="rediscretized"``: this hierarchy's own cycle (re-discretised coarse Laplacians). Its
+        post-smoothing is the adjoint of
         pre-smoothing (red-black Gauss–Seidel sweeps in the reverse colour order, black first; weighted
         Jacobi is symmetric as it is), restriction is full weighting (a multiple of the transpose of
         linear interpolation) and the coarsest level is solved exactly. It needs ``pre == post``; an
@@ -273,10 +283,17 @@ class Multigrid:
         if cycle not in ("V", "W"):
             why = (" (an F-cycle is not a symmetric operator: CG needs one)" if cycle == "F" else "")
             raise ValueError(f"unknown preconditioner cycle {cycle!r}{why}; valid: 'V', 'W'")
+        if coarse not in ("galerkin", "rediscretized"):
+            raise ValueError(f"unknown coarse operators {coarse!r}; valid: 'galerkin', 'rediscretized'")
         if self.pre != self.post:
             raise ValueError(f"aspreconditioner needs pre == post (the post-smoother must be the adjoint of the "
                              f"pre-smoother for a symmetric preconditioner, as CG needs); got pre={self.pre}, "
                              f"post={self.post}")
+        if coarse == "galerkin":
+            from .galerkin import GalerkinPreconditioner
+
+            return GalerkinPreconditioner(self.problem.grid, cycle=cycle, nu=self.pre,
+                                          coarsest=self.coarsest).aslinearoperator()
         if self.smoother == "gauss_seidel":
             for L in self.levels:
                 if L.relax_reverse is None:

@@ -19,9 +19,10 @@ def _cg(A, b, M, rtol=1e-8):
 @pytest.mark.parametrize("dim,n,smoother", [(1, 1000, "gauss_seidel"), (2, 64, "gauss_seidel"), (2, (32, 64), "jacobi"),
                                             (3, 16, "gauss_seidel")])
 @pytest.mark.parametrize("cycle", ["V", "W"])
-def test_preconditioner_is_symmetric_and_positive(rng, dim, n, smoother, cycle):
+@pytest.mark.parametrize("coarse", ["galerkin", "rediscretized"])
+def test_preconditioner_is_symmetric_and_positive(rng, dim, n, smoother, cycle, coarse):
     p = hs.problems.get("paper_1d" if dim == 1 else f"smooth_{dim}d", n=8).with_n(n)
-    M = Multigrid(p, smoother=smoother, coarsest=4).aspreconditioner(cycle=cycle)
+    M = Multigrid(p, smoother=smoother, coarsest=4).aspreconditioner(cycle=cycle, coarse=coarse)
     N = p.grid.num_unknowns
     assert M.shape == (N, N) and M.dtype == np.float64
     for _ in range(3):
@@ -41,7 +42,7 @@ def test_preconditioner_is_one_cycle_on_the_error_equation(rng):
     A = hs.operators.matrix(p.grid)
     e_true = rng.standard_normal(p.grid.num_unknowns)
     u_before = [L.u.copy() for L in mg.levels[:1]] + [mg.levels[0].f.copy()]
-    e = mg.aspreconditioner() @ (A @ e_true)
+    e = mg.aspreconditioner(coarse="rediscretized") @ (A @ e_true)
     en = lambda v: float(np.sqrt(v @ (A @ v)))  # noqa: E731  (the A-norm)
     assert en(e_true - e) < 0.2 * en(e_true)
     np.testing.assert_array_equal(mg.levels[0].f, u_before[-1])  # the problem's source is untouched
@@ -51,15 +52,15 @@ def test_preconditioner_is_one_cycle_on_the_error_equation(rng):
         mg.cycle(u)
     assert np.max(np.abs(u - p.discrete_solution())) < 1e-9
     # matrix inputs: a column vector comes back as a column vector
-    col = mg.aspreconditioner() @ (A @ e_true).reshape(-1, 1)
+    col = mg.aspreconditioner(coarse="rediscretized") @ (A @ e_true).reshape(-1, 1)
     np.testing.assert_allclose(col.ravel(), e, rtol=1e-13, atol=0)
 
 
 def test_cg_with_multigrid_against_pyamg_ruge_stuben():
-    """CG with our V-cycle on the n = 256 2-D problem converges to rtol 1e-8 in a handful of
-    iterations, within one of CG with PyAMG's Ruge–Stüben V-cycle (measured: 5–6 against 5; the
-    symmetric red-black smoothing CG needs contracts by about 0.13 per cycle, PyAMG's symmetric GS on
-    Galerkin operators by about 0.06), and far fewer than plain CG."""
+    """Issue 14's target: CG with our V-cycle on the n = 256 2-D problem converges to rtol 1e-8 in
+    <= 15 iterations and in fewer than CG with PyAMG's (default) Ruge–Stüben V-cycle. Measured here:
+    4 (Galerkin coarse operators, two symmetric Gauss–Seidel sweeps) against 5 (PyAMG smooths once;
+    with two sweeps it needs 4 as well), 6 for our re-discretised hierarchy's own cycle."""
     pyamg = pytest.importorskip("pyamg")
     p = hs.problems.smooth_2d(n=256)  # not a sum of a few sine modes (on which plain CG is exact in a few steps)
     A, b = hs.operators.matrix(p.grid), hs.operators.rhs(p).ravel()
@@ -69,9 +70,11 @@ def test_cg_with_multigrid_against_pyamg_ruge_stuben():
     assert ours <= 15
     xr, info_rs, rs = _cg(A, b, pyamg.ruge_stuben_solver(A).aspreconditioner(cycle="V"))
     assert info_rs == 0 and np.linalg.norm(b - A @ xr) <= 1e-8 * bnorm
-    assert ours <= rs + 1, (ours, rs)
+    assert ours < rs, (ours, rs)
     _, _, w = _cg(A, b, Multigrid(p).aspreconditioner(cycle="W"))
     assert w <= ours
+    _, _, own = _cg(A, b, Multigrid(p).aspreconditioner(coarse="rediscretized"))
+    assert ours < own <= 15
     _, _, plain = _cg(A, b, None)
     assert plain > 20 * ours
     # the solution is the discrete solution of the problem
@@ -79,6 +82,40 @@ def test_cg_with_multigrid_against_pyamg_ruge_stuben():
     u[p.grid.interior] = x.reshape(p.grid.interior_shape)
     assert np.max(np.abs(u - p.discrete_solution())) < 1e-6 * np.max(np.abs(u))
 
+
+@pytest.mark.parametrize("n", [(16,), (16, 8), (8, 8, 16)])
+def test_galerkin_interpolation_is_exact_on_linear_functions(n):
+    """(Bi/tri)linear interpolation reproduces a function linear in each coordinate (x, y, xy, xyz …)
+    from the coarse grid's interior nodes, where it vanishes on the boundary only through the interior
+    values: checked on f = prod_d (x_d + d + 1) away from the boundary-adjacent fine nodes."""
+    from hybridsolve.solvers.galerkin import interpolation
+
+    P = interpolation(n)
+    fine = [np.arange(1, m) for m in n]           # interior fine indices
+    coarse = [np.arange(1, m // 2) * 2 for m in n]  # interior coarse nodes, in fine indices
+    f = lambda *xs: np.prod([x + d + 1.0 for d, x in enumerate(xs)], axis=0)  # noqa: E731
+    Xf = np.meshgrid(*fine, indexing="ij")
+    Xc = np.meshgrid(*coarse, indexing="ij")
+    got = (P @ f(*Xc).ravel()).reshape(Xf[0].shape)
+    inner = tuple(slice(1, -1) for _ in n)        # nodes whose every interpolation neighbour is interior
+    np.testing.assert_allclose(got[inner], f(*Xf)[inner], rtol=1e-14)
+    assert P.shape == (int(np.prod([m - 1 for m in n])), int(np.prod([m // 2 - 1 for m in n])))
+
+
+def test_galerkin_coarse_operators_are_pt_a_p():
+    """Every coarse operator is Pᵀ A P of the level above, symmetric positive definite."""
+    from hybridsolve.solvers.galerkin import GalerkinPreconditioner
+
+    p = hs.problems.smooth_2d(n=64)
+    M = GalerkinPreconditioner(p.grid, coarsest=8)
+    assert len(M.levels) == 4
+    for L, C in zip(M.levels[:-1], M.levels[1:]):
+        D = C.A - (L.P.T @ L.A @ L.P)
+        assert abs(D).max() <= 1e-12 * abs(C.A).max()
+        assert abs(C.A - C.A.T).max() <= 1e-12 * abs(C.A).max()
+        assert np.linalg.eigvalsh(C.A.toarray()).min() > 0
+    # 9-point coarse stencils on a quarter of the points per level: 1 + (9/5)(1/4 + 1/16 + …) < 1.6
+    assert 1.0 < M.operator_complexity < 1.6
 
 def test_preconditioner_refuses_nonsymmetric_settings():
     p = hs.problems.smooth_2d(n=32)
