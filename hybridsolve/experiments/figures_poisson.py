@@ -3,7 +3,8 @@
 Both run real training / iterations, observe every iterate with one
 :class:`~hybridsolve.SpectralMonitor`, save its history as they go (``history.npz`` + ``.json``),
 and draw the figures from that history. The summaries report, per peak, the first recorded step
-at which ``Δ_F(k) < threshold`` (and the step from which it stays below), and the resulting order.
+at which ``Δ_F(k) < threshold`` (and the step from which it stays below), the order of the peaks that
+crossed (``order``) and the peaks that never did (``not_reached``).
 """
 from __future__ import annotations
 
@@ -40,9 +41,17 @@ class _SavingMonitor:
         return getattr(self._mon, name)
 
 
-def _order(crossings: dict) -> list:
-    """Peaks sorted by the step at which they crossed (never-crossed last, by frequency)."""
-    return sorted(crossings, key=lambda k: (crossings[k] is None, crossings[k] if crossings[k] is not None else 0, k))
+def _order(crossings: dict) -> tuple[list, list]:
+    """The peaks that crossed, sorted by the step at which they crossed (ties by frequency), and the
+    peaks that never crossed (by frequency): an order is only claimed among peaks that converged.
+
+    >>> _order({1: 40, 3: None, 5: 10, 8: None})
+    ([5, 1], [3, 8])
+    >>> _order({1: None, 3: None})
+    ([], [1, 3])
+    """
+    reached = sorted((k for k, v in crossings.items() if v is not None), key=lambda k: (crossings[k], k))
+    return reached, sorted(k for k, v in crossings.items() if v is None)
 
 
 def _crossing_summary(history, phase, threshold):
@@ -50,9 +59,11 @@ def _crossing_summary(history, phase, threshold):
     stay = first_below(history, threshold, phase=phase, sustained=True)
     h = history.phase(phase)
     last = h.last
+    order, not_reached = _order(first)
     return {"first_below": {str(k): v for k, v in first.items()},
             "stays_below_from": {str(k): v for k, v in stay.items()},
-            "order": _order(first),
+            "order": order,
+            "not_reached": not_reached,
             "steps": int(last.step) if last is not None else 0,
             "final_delta_F": {str(k): float(v) for k, v in (last.delta_F.items() if last is not None else [])},
             "final_error_inf": float(last.error_inf) if last is not None else None}

@@ -102,7 +102,8 @@ def test_fig4abc_case_smoke(tmp_path):
     for name in ("fig4abc.png", "fig4a.png", "heatmap_dnn.png", "heatmap_jacobi.png", "history.json", "history.npz"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert summary["peaks"] == [1, 3, 8]
-    assert summary["jacobi"]["order"] == [8, 3, 1]  # Jacobi: high frequencies first
+    # Jacobi: high frequencies first; in the smoke budget k = 1 never crosses, and is not ranked
+    assert summary["jacobi"]["order"] == [8, 3] and summary["jacobi"]["not_reached"] == [1]
     assert summary["dnn"]["first_below"]["1"] is not None  # the small DNN gets the lowest peak first
     h = History.load(tmp_path / "history.json")
     assert h.phases == ["jacobi", "dnn"]
@@ -153,3 +154,21 @@ def test_fit_1d_callback_stops_and_nan_raises():
     assert r.epochs == 5
     with pytest.raises(FloatingPointError, match="lr"):
         fit_1d(x, 1e30 * np.ones(11), epochs=5, widths=(1, 8, 1), activation="relu", lr=1e30)
+
+
+def test_summary_order_claims_only_peaks_that_crossed():
+    """A network that learned nothing has no order (every peak "not reached"); peaks that crossed
+    high-to-low are listed high-to-low, whatever their frequencies."""
+    from hybridsolve.experiments.figures_poisson import _crossing_summary
+    from hybridsolve.history import Record
+
+    flat = History([Record("dnn", s, 0.0, {"delta_F": {1: 0.9, 3: 0.8, 5: 0.7}, "error_inf": 1.0})
+                    for s in (0, 10, 20)])
+    summary = _crossing_summary(flat, "dnn", 0.1)
+    assert summary["order"] == [] and summary["not_reached"] == [1, 3, 5]
+    rows = [(0, 0.9, 0.9, 0.9), (10, 0.9, 0.9, 0.05), (20, 0.9, 0.05, 0.04), (30, 0.9, 0.04, 0.03)]
+    reverse = History([Record("jacobi", s, 0.0, {"delta_F": {1: a, 3: b, 5: c}, "error_inf": 1.0})
+                       for s, a, b, c in rows])
+    summary = _crossing_summary(reverse, "jacobi", 0.1)
+    assert summary["order"] == [5, 3] and summary["not_reached"] == [1]
+    assert summary["first_below"] == {"1": None, "3": 20, "5": 10}
